@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Make PostgreSQL and RabbitMQ answer on localhost: find them running, or start them
+# where installed but stopped, or install them with apt-get when run as root.
+# Idempotent; prints one line per server; exits non-zero with a reason otherwise.
+set -euo pipefail
+
+PG_PORT=${PGPORT:-5432}
+AMQP_PORT=${LIUHEN_AMQP_PORT:-5672}
+am_root() { [ "$(id -u)" = 0 ]; }
+say() { echo "bringup: $*"; }
+die() { echo "bringup: $*" >&2; exit 1; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+wait_for() {  # wait_for SECONDS COMMAND...
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.5
+  done
+}
+
+apt_install() {
+  am_root || die "$1 is not installed, and installing it needs root (apt-get install $*)"
+  say "installing $* with apt-get"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq "$@" >/dev/null
+}
+
+pg_ready() { pg_isready -q -h 127.0.0.1 -p "$PG_PORT" 2>/dev/null; }
+
+postgresql() {
+  if command -v pg_isready >/dev/null && pg_ready; then
+    say "PostgreSQL answers on 127.0.0.1:$PG_PORT"; return
+  fi
+  local fresh=no
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    apt_install postgresql; fresh=yes
+  fi
+  local version; version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  say "starting PostgreSQL $version"
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start 2>/dev/null || true
+  wait_for 60 pg_ready || die "PostgreSQL $version did not start (see /var/log/postgresql/)"
+  if [ "$fresh" = yes ]; then
+    # A server we installed ourselves, for local use: let the invoking OS user in as a
+    # superuser (peer auth) and the application role in over the local socket.
+    local user; user=$(id -un)
+    runuser -u postgres -- psql -qc "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$user') THEN CREATE ROLE \"$user\" SUPERUSER LOGIN; END IF; END\$\$" >/dev/null
+    local hba; hba=$(runuser -u postgres -- psql -Atc 'SHOW hba_file')
+    grep -q liuhen_app "$hba" || sed -i '1i local all liuhen_app trust' "$hba"
+    runuser -u postgres -- psql -qc 'SELECT pg_reload_conf()' >/dev/null
+  fi
+  say "PostgreSQL answers on 127.0.0.1:$PG_PORT"
+}
+
+rabbit_ready() { port_open "$AMQP_PORT" && rabbitmqctl -q await_startup >/dev/null 2>&1; }
+
+rabbitmq() {
+  if port_open "$AMQP_PORT"; then
+    say "RabbitMQ answers on 127.0.0.1:$AMQP_PORT"; return
+  fi
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+  say "starting RabbitMQ"
+  rabbitmq-server -detached >/dev/null 2>&1 || true
+  wait_for 90 rabbit_ready || die "RabbitMQ did not start (see /var/log/rabbitmq/)"
+  say "RabbitMQ answers on 127.0.0.1:$AMQP_PORT"
+}
+
+postgresql
+rabbitmq

@@ -1,0 +1,81 @@
+"""The canonical encoding of an event, and the hash chain over it.
+
+The hash of an event is SHA-256(previous hash || canonical bytes). The canonical bytes
+are compact JSON with sorted keys, UTF-8, of every field the log stores about the event
+except its global position and the hashes themselves (the previous hash enters through
+the concatenation). Times are UTC ISO 8601 with microseconds.
+
+Floats are refused in event data: PostgreSQL's jsonb re-renders numbers (1e20 comes
+back as 100000000000000000000), so a float could not be re-encoded to the bytes that
+were hashed. Events carry decimals as strings.
+"""
+
+import hashlib
+import json
+from datetime import UTC, datetime
+
+GENESIS = bytes(32)
+
+
+def timestamp(value: datetime) -> str:
+    if value.tzinfo is None:
+        raise ValueError("event times must be timezone-aware")
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _refuse_floats(value, path="data"):
+    if isinstance(value, float):
+        raise TypeError(f"{path} is a float; event data carries decimals as strings")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{path} has a non-string key {key!r}")
+            _refuse_floats(item, f"{path}.{key}")
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            _refuse_floats(item, f"{path}[{index}]")
+
+
+def encode(fields: dict) -> bytes:
+    """Canonical bytes of one event's hashed fields (see `hashed_fields`)."""
+    _refuse_floats(fields["data"])
+    return json.dumps(
+        fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode("utf-8")
+
+
+def hashed_fields(
+    *,
+    event_id,
+    stream_id,
+    stream_version,
+    district,
+    type,
+    schema_version,
+    data,
+    actor,
+    reason,
+    correlation_id,
+    causation_id,
+    occurred_at,
+    recorded_at,
+) -> dict:
+    return {
+        "event_id": str(event_id),
+        "stream_id": stream_id,
+        "stream_version": stream_version,
+        "district": district,
+        "type": type,
+        "schema_version": schema_version,
+        "data": data,
+        "actor": actor,
+        "reason": reason,
+        "correlation_id": correlation_id,
+        "causation_id": causation_id,
+        "occurred_at": timestamp(occurred_at),
+        "recorded_at": timestamp(recorded_at),
+    }
+
+
+def chain(previous_hash: bytes, canonical: bytes) -> bytes:
+    return hashlib.sha256(previous_hash + canonical).digest()

@@ -1,0 +1,107 @@
+"""Database, roles and numbered SQL migrations.
+
+Roles (cluster-wide):
+- `liuhen_owner` (no login) owns every schema and table; migrations run as it.
+- `liuhen_writer` (no login) holds the grants the services need, and nothing more.
+- the application login role (`liuhen_app` unless configured) is a member of
+  `liuhen_writer`; it is not a superuser, owns nothing and does not bypass RLS.
+
+Migrations are `*.sql` files in `eventlog/migrations/` and then in each
+`services/<name>/migrations/`, applied in name order, once each, each in its own
+transaction, under an advisory lock so that concurrent runs do not collide.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+ROOT = Path(__file__).resolve().parent.parent
+OWNER, WRITER = "liuhen_owner", "liuhen_writer"
+MIGRATION_LOCK = 0x11A0_0001
+
+
+@dataclass(frozen=True)
+class Migration:
+    package: str
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def discover(root: Path = ROOT) -> list[Migration]:
+    found = [Migration("eventlog", p) for p in sorted((root / "eventlog/migrations").glob("*.sql"))]
+    for service in sorted((root / "services").glob("*/migrations")):
+        found += [Migration(f"services.{service.parent.name}", p) for p in sorted(service.glob("*.sql"))]
+    return found
+
+
+def ensure_database(admin_conninfo: str, dbname: str) -> bool:
+    """Create the database if missing. True when it was created."""
+    with psycopg.connect(make_conninfo(admin_conninfo, dbname="postgres"), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
+            return False
+        try:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+        except psycopg.errors.DuplicateDatabase:  # a concurrent run made it first
+            return False
+        return True
+
+
+def _create_role(conn, name: str, options: str) -> None:
+    if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone():
+        return
+    try:
+        conn.execute(sql.SQL("CREATE ROLE {} " + options).format(sql.Identifier(name)))
+    except psycopg.errors.DuplicateObject:  # a concurrent run made it first
+        pass
+
+
+def ensure_roles(conn, app_user: str, app_password: str | None) -> None:
+    _create_role(conn, OWNER, "NOLOGIN")
+    _create_role(conn, WRITER, "NOLOGIN")
+    _create_role(conn, app_user, "LOGIN")
+    ident = sql.Identifier(app_user)
+    # Whatever the role was before, it may not bypass the guards.
+    conn.execute(sql.SQL("ALTER ROLE {} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE").format(ident))
+    if app_password:
+        conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(ident, sql.Literal(app_password)))
+    conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(WRITER), ident))
+    dbname = conn.info.dbname
+    conn.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(sql.Identifier(dbname), sql.Identifier(OWNER)))
+
+
+def migrate(admin_conninfo: str, app_user: str, app_password: str | None = None, root: Path = ROOT) -> list[str]:
+    """Apply what is pending; return the names applied."""
+    applied = []
+    with psycopg.connect(admin_conninfo, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
+        try:
+            ensure_roles(conn, app_user, app_password)
+            conn.execute("CREATE SCHEMA IF NOT EXISTS liuhen_meta")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS liuhen_meta.migrations ("
+                " package text NOT NULL, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now(),"
+                " PRIMARY KEY (package, name))"
+            )
+            done = set(conn.execute("SELECT package, name FROM liuhen_meta.migrations").fetchall())
+            for m in discover(root):
+                if (m.package, m.name) in done:
+                    continue
+                with conn.transaction():
+                    conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER)))
+                    conn.execute(m.path.read_text())
+                    conn.execute("RESET ROLE")
+                    conn.execute(
+                        "INSERT INTO liuhen_meta.migrations (package, name) VALUES (%s, %s)",
+                        (m.package, m.name),
+                    )
+                applied.append(f"{m.package}/{m.name}")
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
+    return applied

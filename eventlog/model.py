@@ -1,0 +1,89 @@
+"""What the log stores, and the errors it raises."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+STREAM_ID = re.compile(r"^[a-z][a-z0-9_]*-[A-Za-z0-9_.:-]+$")
+DISTRICT = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+
+
+def category(stream_id: str) -> str:
+    """`complaint-C-2026-000123` -> `complaint` (Message DB's category-id rule)."""
+    return stream_id.split("-", 1)[0]
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event about to be appended. The store adds stream, version, times, hashes."""
+
+    type: str
+    data: dict[str, Any]
+    actor: str
+    reason: str | None = None
+    schema_version: int = 1
+    occurred_at: datetime | None = None  # when it happened; defaults to recorded time
+    correlation_id: str | None = None  # the case it belongs to; defaults to the stream
+    causation_id: str | None = None  # the event or command that caused it
+    event_id: UUID = field(default_factory=uuid4)
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    position: int
+    tx_id: int
+    event_id: UUID
+    stream_id: str
+    stream_version: int
+    district: str
+    type: str
+    schema_version: int
+    data: dict[str, Any]
+    actor: str
+    reason: str | None
+    correlation_id: str | None
+    causation_id: str | None
+    occurred_at: datetime
+    recorded_at: datetime
+    prev_hash: bytes
+    hash: bytes
+
+    @property
+    def category(self) -> str:
+        return category(self.stream_id)
+
+
+@dataclass(frozen=True, order=True)
+class Checkpoint:
+    """Where a reader stands in the log's commit-safe order: (transaction id, position).
+
+    Readers go in (tx_id, position) order and only past transactions that can no longer
+    be running, so an event that commits late is never behind a reader's checkpoint.
+    """
+
+    tx_id: int = 0
+    position: int = 0
+
+
+START = Checkpoint()
+
+
+class EventLogError(Exception):
+    pass
+
+
+class ConcurrencyError(EventLogError):
+    """Wrong expected version: somebody appended to the stream first."""
+
+    def __init__(self, stream_id: str, expected: int, actual: int):
+        self.stream_id, self.expected, self.actual = stream_id, expected, actual
+        super().__init__(
+            f"stream {stream_id}: expected version {expected}, "
+            f"but the stream is at version {actual}"
+        )
+
+
+class InvalidEvent(EventLogError, ValueError):
+    pass

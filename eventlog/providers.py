@@ -1,0 +1,78 @@
+"""nameko DependencyProviders: the connection pool, the event store, the clock, logs.
+
+A provider builds the shared resource in `setup()`/`start()` and hands each worker its
+own small wrapper in `get_dependency`, released in `worker_teardown`: a psycopg
+connection must never be shared by two greenthreads ("another command is already in
+progress"), so the pool has at least as many connections as the service has workers.
+"""
+
+from datetime import UTC, datetime
+
+import structlog
+from nameko.extensions import DependencyProvider
+from psycopg_pool import ConnectionPool
+
+from . import green
+from .settings import load
+from .store import EventStore
+
+
+class Database(DependencyProvider):
+    """A psycopg connection per worker, as the application role, autocommit."""
+
+    def setup(self):
+        green.cooperate()
+        config = self.container.config
+        conninfo = config.get("LIUHEN_APP_CONNINFO") or load().app_conninfo
+        workers = config.get("max_workers", 10)
+        self.pool = ConnectionPool(conninfo, min_size=1, max_size=workers + 1, open=False,
+                                   kwargs={"autocommit": True}, name=self.container.service_name)
+        self.connections = {}
+
+    def start(self):
+        self.pool.open(wait=True, timeout=30)
+
+    def stop(self):
+        self.pool.close()
+
+    def kill(self):
+        self.pool.close(timeout=0)
+
+    def get_dependency(self, worker_ctx):
+        conn = self.pool.getconn()
+        self.connections[worker_ctx] = conn
+        return conn
+
+    def worker_teardown(self, worker_ctx):
+        conn = self.connections.pop(worker_ctx, None)
+        if conn is not None:
+            self.pool.putconn(conn)
+
+
+class Store(Database):
+    """The event store over the worker's connection; `store.conn` for projections in
+    the same transaction."""
+
+    def get_dependency(self, worker_ctx):
+        return EventStore(super().get_dependency(worker_ctx))
+
+
+class Clock(DependencyProvider):
+    """`now()`, timezone-aware. Tests replace it to move time."""
+
+    def get_dependency(self, worker_ctx):
+        return lambda: datetime.now(UTC)
+
+
+class Logger(DependencyProvider):
+    """A structlog logger bound with service, entrypoint and the call's correlation id."""
+
+    def get_dependency(self, worker_ctx):
+        data = worker_ctx.context_data
+        return structlog.get_logger().bind(
+            service=self.container.service_name,
+            entrypoint=worker_ctx.entrypoint.method_name,
+            call_id=worker_ctx.call_id,
+            correlation_id=data.get("correlation_id"),
+            district=data.get("district"),
+        )

@@ -1,0 +1,67 @@
+"""`liuhen up`: migrate, then run the relay and every service until Ctrl-C.
+
+Each service is its own `nameko run` process (one HTTP server per process: see
+ARCHITECTURE.md); the relay is a plain process. A child that dies takes the platform
+down with a message, rather than leaving half of it running unnoticed.
+"""
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from eventlog import migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+NAMEKO_CONFIG = ROOT / "deploy" / "nameko.yml"
+
+
+def stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def services(root: Path = ROOT) -> list[str]:
+    return sorted(p.parent.name for p in (root / "services").glob("*/service.py"))
+
+
+def commands() -> dict[str, list[str]]:
+    procs = {"relay": [sys.executable, "-m", "liuhen", "relay"]}
+    for name in services():
+        procs[name] = [sys.executable, "-m", "nameko", "run", "--config", str(NAMEKO_CONFIG),
+                       f"services.{name}.service"]
+    return procs
+
+
+def up(cfg) -> int:
+    migrate.ensure_database(cfg.admin_conninfo, cfg.database_name)
+    applied = migrate.migrate(cfg.admin_conninfo, cfg.app_user, cfg.app_password)
+    print(f"database {cfg.database_name}: {len(applied)} migrations applied", flush=True)
+    stop = stop_on_signals()
+    children = {name: subprocess.Popen(cmd, cwd=ROOT) for name, cmd in commands().items()}
+    print(f"\n留痕 is up: http://{cfg.http}/v1/health  ({', '.join(children)}); "
+          "Ctrl-C stops it.\n", flush=True)
+    code = 0
+    while not stop.is_set():
+        dead = [n for n, p in children.items() if p.poll() is not None]
+        if dead:
+            print(f"liuhen: {', '.join(dead)} stopped unexpectedly; stopping the rest",
+                  file=sys.stderr)
+            code = 1
+            break
+        stop.wait(0.5)
+    for proc in children.values():
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + 15
+    for proc in children.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    print("stopped.")
+    return code

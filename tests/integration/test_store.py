@@ -1,0 +1,124 @@
+"""The event store against the real PostgreSQL, as the application role."""
+
+from datetime import timedelta
+
+import eventlet
+import psycopg
+import pytest
+
+from eventlog.model import ConcurrencyError, InvalidEvent, NewEvent
+from eventlog.store import EventStore
+from eventlog.verify import verify
+from tests.conftest import new_stream
+
+
+def ev(type_="ComplaintReceived", **data):
+    return NewEvent(type_, data, actor="op-1", reason="test")
+
+
+def test_a_new_stream_starts_at_version_one_and_chains_its_hashes(store):
+    stream = new_stream()
+    first, second = store.append(stream, "binhai", 0, [ev(n=1), ev("ComplaintAccepted")])
+    assert (first.stream_version, second.stream_version) == (1, 2)
+    assert first.prev_hash == bytes(32) and second.prev_hash == first.hash
+    assert first.correlation_id == stream  # the stream is the case by default
+    assert [e.type for e in store.read_stream(stream)] == ["ComplaintReceived",
+                                                          "ComplaintAccepted"]
+
+
+def test_appending_behind_or_ahead_of_the_stream_names_both_versions(store):
+    stream = new_stream()
+    store.append(stream, "binhai", 0, [ev(), ev()])
+    with pytest.raises(ConcurrencyError, match=rf"{stream}: expected version 1, but the "
+                                               r"stream is at version 2"):
+        store.append(stream, "binhai", 1, [ev()])
+    with pytest.raises(ConcurrencyError, match="expected version 5"):
+        store.append(stream, "binhai", 5, [ev()])
+    assert store.stream_version(stream) == 2  # nothing was written
+
+
+def test_concurrent_appenders_of_one_version_leave_one_winner_and_an_intact_chain(
+        database, store):
+    stream = new_stream()
+    store.append(stream, "binhai", 0, [ev()])
+
+    def contender(i):
+        with psycopg.connect(database.app, autocommit=True) as c:
+            try:
+                EventStore(c).append(stream, "binhai", 1, [ev(contender=i)])
+                return "won"
+            except ConcurrencyError:
+                return "lost"
+
+    outcomes = list(eventlet.GreenPool(8).imap(contender, range(8)))
+    assert sorted(outcomes) == ["lost"] * 7 + ["won"]
+    assert store.stream_version(stream) == 2
+    assert verify(store.conn, stream_id=stream).ok
+
+
+def test_events_and_projection_rows_commit_or_roll_back_together(store):
+    stream = new_stream()
+    with pytest.raises(RuntimeError), store.transaction():
+        store.append(stream, "binhai", 0, [ev()])
+        raise RuntimeError("the projection update failed")
+    assert store.read_stream(stream) == []
+    with store.transaction():
+        store.append(stream, "binhai", 0, [ev()])
+        store.append(stream, "binhai", 1, [ev("ComplaintAccepted")])
+    assert store.stream_version(stream) == 2
+
+
+def test_a_conflict_inside_a_callers_transaction_leaves_it_usable(store):
+    stream = new_stream()
+    store.append(stream, "binhai", 0, [ev()])
+    with store.transaction():
+        with pytest.raises(ConcurrencyError):
+            store.append(stream, "binhai", 0, [ev()])
+        store.append(stream, "binhai", 1, [ev("ComplaintAccepted")])
+    assert store.stream_version(stream) == 2
+
+
+def test_a_stream_reads_as_it_stood_at_a_version_or_a_time(conn):
+    clock_time = [None]
+    store = EventStore(conn, clock=lambda: clock_time[0])
+    from datetime import UTC, datetime
+    t0 = datetime(2026, 10, 1, 8, tzinfo=UTC)
+    stream = new_stream()
+    for i in range(3):
+        clock_time[0] = t0 + timedelta(days=i)
+        store.append(stream, "binhai", i, [ev(step=i)])
+    assert [e.data["step"] for e in store.read_stream(stream, up_to_version=2)] == [0, 1]
+    at = store.read_stream(stream, at=t0 + timedelta(days=1, hours=1))
+    assert [e.data["step"] for e in at] == [0, 1]
+
+
+@pytest.mark.parametrize("stream, district, data, message", [
+    ("Complaint 1", "binhai", {}, "category-id"),
+    ("complaint-1", "Bin Hai", {}, "district"),
+    ("complaint-1", "binhai", {"amount": 1.5}, "float"),
+])
+def test_malformed_events_are_refused_before_anything_is_written(
+        store, stream, district, data, message):
+    with pytest.raises(InvalidEvent, match=message):
+        store.append(stream, district, 0, [ev(**data)])
+
+
+def test_an_event_id_is_recorded_once(store):
+    event = ev()
+    store.append(new_stream(), "binhai", 0, [event])
+    with pytest.raises(InvalidEvent, match="already recorded"):
+        store.append(new_stream(), "binhai", 0, [event])
+
+
+def test_readers_filter_by_district_and_type_and_resume_from_a_position(store):
+    stream = new_stream()
+    first, _ = store.append(stream, "jinghai", 0, [ev(), ev("ComplaintAccepted")])
+    other = store.append(new_stream(), "binhai", 0, [ev()])[0]
+    after = store.checkpoint_of(first.position)
+    mine = store.read_after(after, districts=["jinghai"], limit=10_000)
+    assert [e.type for e in mine if e.stream_id == stream] == ["ComplaintAccepted"]
+    assert other.event_id not in {e.event_id for e in mine}
+    typed = store.read_after(after, types=["ComplaintAccepted"], limit=10_000)
+    assert {e.type for e in typed} == {"ComplaintAccepted"}
+    with pytest.raises(InvalidEvent, match="no event at position"):
+        store.checkpoint_of(10**12)
