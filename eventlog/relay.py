@@ -11,6 +11,7 @@ and only the holder publishes; the others stand by and retry. The lock dies with
 leader's connection, so a killed leader is replaced within one standby interval.
 """
 
+import os
 import threading
 import time
 from urllib.parse import unquote, urlparse
@@ -33,6 +34,18 @@ class PublishFailed(Exception):
     pass
 
 
+def connect_amqp(uri: str, timeout: float = 10.0) -> amqp.Connection:
+    """A connected py-amqp connection from an `amqp://user:pass@host:port/vhost` URI."""
+    url = urlparse(uri)
+    vhost = unquote(url.path[1:]) if len(url.path) > 1 else "/"
+    conn = amqp.Connection(
+        host=f"{url.hostname or 'localhost'}:{url.port or 5672}",
+        userid=unquote(url.username or "guest"), password=unquote(url.password or "guest"),
+        virtual_host=vhost, connect_timeout=timeout)
+    conn.connect()
+    return conn
+
+
 class AmqpPublisher:
     """One py-amqp channel in confirm mode; a batch is confirmed as a whole.
 
@@ -48,13 +61,7 @@ class AmqpPublisher:
         self._tag = 0
 
     def connect(self) -> None:
-        url = urlparse(self.uri)
-        vhost = unquote(url.path[1:]) if len(url.path) > 1 else "/"
-        self.conn = amqp.Connection(
-            host=f"{url.hostname or 'localhost'}:{url.port or 5672}",
-            userid=unquote(url.username or "guest"), password=unquote(url.password or "guest"),
-            virtual_host=vhost, connect_timeout=self.timeout, heartbeat=0)
-        self.conn.connect()
+        self.conn = connect_amqp(self.uri, timeout=self.timeout)
         self.channel = self.conn.channel()
         self.channel.exchange_declare(self.exchange, "topic", durable=True, auto_delete=False)
         self.channel.confirm_select()
@@ -148,7 +155,8 @@ class Relay:
         log.info("relay stopped", relay=self.name)
 
     def _lead(self, stop: threading.Event) -> None:
-        with psycopg.connect(self.conninfo, autocommit=True) as conn:
+        app_name = f"liuhen-relay:{self.name}:{os.getpid()}"
+        with psycopg.connect(self.conninfo, autocommit=True, application_name=app_name) as conn:
             got = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))",
                                (RELAY_LOCK, self.name)).fetchone()[0]
             if not got:
