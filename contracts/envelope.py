@@ -27,21 +27,25 @@ class EnvelopeSchema(Schema):
     hash = fields.String(required=True, metadata={"description": "hex SHA-256 of the chain"})
 
 
-_ENVELOPE = EnvelopeSchema()
-
-
 def envelope(event, registry: Registry = REGISTRY) -> dict:
-    """A recorded event as the public sees it: upcast, and only declared fields."""
+    """A recorded event as the public sees it: upcast, and only declared fields.
+
+    Built by hand rather than dumped through EnvelopeSchema: the relay does this for every
+    event, and the schema dump cost 50 microseconds each. EnvelopeSchema stays the
+    contract (documentation, AsyncAPI); tests/unit/test_contracts.py proves that every
+    envelope built here validates against it.
+    """
     version, data = registry.public(event.type, event.schema_version, event.data)
-    return _ENVELOPE.dump({
-        "event_id": event.event_id, "position": event.position,
+    return {
+        "event_id": str(event.event_id), "position": event.position,
         "stream_id": event.stream_id, "stream_version": event.stream_version,
         "district": event.district, "category": event.category, "type": event.type,
         "schema_version": version, "data": data, "actor": event.actor,
         "reason": event.reason, "correlation_id": event.correlation_id,
-        "causation_id": event.causation_id, "occurred_at": event.occurred_at,
-        "recorded_at": event.recorded_at, "hash": event.hash.hex(),
-    })
+        "causation_id": event.causation_id,
+        "occurred_at": event.occurred_at.isoformat(),
+        "recorded_at": event.recorded_at.isoformat(), "hash": event.hash.hex(),
+    }
 
 
 def message(event, registry: Registry = REGISTRY) -> tuple[str, bytes]:

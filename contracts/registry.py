@@ -25,6 +25,13 @@ class Registry:
     schemas: dict[tuple[str, int], type[Schema]] = field(default_factory=dict)
     upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)  # type -> producing service
+    _instances: dict[tuple[str, int], Schema] = field(default_factory=dict, repr=False)
+
+    def schema(self, type_: str, version: int) -> Schema:
+        """One instance per schema: building a marshmallow Schema is costly."""
+        if (type_, version) not in self._instances:
+            self._instances[(type_, version)] = self.schemas[(type_, version)]()
+        return self._instances[(type_, version)]
 
     def register(self, type_: str, version: int = 1, *, service: str):
         """Class decorator: `@registry.register("ComplaintReceived", 1, service=...)`."""
@@ -64,10 +71,9 @@ class Registry:
 
     def validate(self, type_: str, version: int, data: dict) -> dict:
         """Load `data` through its schema; raises ValidationError naming the fields."""
-        schema = self.schemas.get((type_, version))
-        if schema is None:
+        if (type_, version) not in self.schemas:
             raise UnknownEventType(f"event type {type_} v{version} is not registered")
-        return schema().load(data)
+        return self.schema(type_, version).load(data)
 
     def public(self, type_: str, version: int, data: dict) -> tuple[int, dict | None]:
         """(version, payload) as published; payload None for an unregistered type."""
@@ -75,7 +81,7 @@ class Registry:
             version, data = self.upcast(type_, version, data)
         except UnknownEventType:
             return version, None
-        return version, self.schemas[(type_, version)]().dump(data)
+        return version, self.schema(type_, version).dump(data)
 
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")

@@ -5,6 +5,9 @@ are compact JSON with sorted keys, UTF-8, of every field the log stores about th
 except its global position and the hashes themselves (the previous hash enters through
 the concatenation). Times are UTC ISO 8601 with microseconds.
 
+The encoding never contains a raw newline (JSON escapes control characters), which
+lets an append send several events as one newline-separated text.
+
 Floats are refused in event data: PostgreSQL's jsonb re-renders numbers (1e20 comes
 back as 100000000000000000000), so a float could not be re-encoded to the bytes that
 were hashed. Events carry decimals as strings.
@@ -23,22 +26,25 @@ def timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _refuse_floats(value, path="data"):
+def _check_value(value, path="data"):
     if isinstance(value, float):
         raise TypeError(f"{path} is a float; event data carries decimals as strings")
+    if isinstance(value, str) and "\x00" in value:
+        raise ValueError(f"{path} contains a NUL character, which jsonb cannot store")
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"{path} has a non-string key {key!r}")
-            _refuse_floats(item, f"{path}.{key}")
+            _check_value(item, f"{path}.{key}")
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            _refuse_floats(item, f"{path}[{index}]")
+            _check_value(item, f"{path}[{index}]")
 
 
 def encode(fields: dict) -> bytes:
     """Canonical bytes of one event's hashed fields (see `hashed_fields`)."""
-    _refuse_floats(fields["data"])
+    for name in ("data", "actor", "reason", "type", "correlation_id", "causation_id"):
+        _check_value(fields[name], name)
     return json.dumps(
         fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False
     ).encode("utf-8")

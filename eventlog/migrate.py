@@ -46,7 +46,10 @@ def ensure_database(admin_conninfo: str, dbname: str) -> bool:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
             return False
         try:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+            # UTF8 whatever the cluster's default: the append function hashes
+            # convert_to(text, 'UTF8'), which must be the bytes Python encoded.
+            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
+                                 "LC_COLLATE 'C' LC_CTYPE 'C'").format(sql.Identifier(dbname)))
         except psycopg.errors.DuplicateDatabase:  # a concurrent run made it first
             return False
         return True

@@ -77,12 +77,11 @@ class EventLogError(Exception):
 class ConcurrencyError(EventLogError):
     """Wrong expected version: somebody appended to the stream first."""
 
-    def __init__(self, stream_id: str, expected: int, actual: int):
+    def __init__(self, stream_id: str, expected: int, actual: int | None):
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
-        super().__init__(
-            f"stream {stream_id}: expected version {expected}, "
-            f"but the stream is at version {actual}"
-        )
+        found = (f"the stream is at version {actual}" if actual is not None
+                 else f"another writer appended version {expected + 1} first")
+        super().__init__(f"stream {stream_id}: expected version {expected}, but {found}")
 
 
 class InvalidEvent(EventLogError, ValueError):

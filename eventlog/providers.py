@@ -15,6 +15,7 @@ from psycopg_pool import ConnectionPool
 from . import green
 from .settings import load
 from .store import EventStore
+from .waker import Waker
 
 
 class Database(DependencyProvider):
@@ -51,10 +52,18 @@ class Database(DependencyProvider):
 
 class Store(Database):
     """The event store over the worker's connection; `store.conn` for projections in
-    the same transaction."""
+    the same transaction. One Waker per service process wakes the relay."""
+
+    def setup(self):
+        super().setup()
+        self.waker = Waker(self.pool.conninfo)
+
+    def stop(self):
+        self.waker.close()
+        super().stop()
 
     def get_dependency(self, worker_ctx):
-        return EventStore(super().get_dependency(worker_ctx))
+        return EventStore(super().get_dependency(worker_ctx), waker=self.waker)
 
 
 class Clock(DependencyProvider):

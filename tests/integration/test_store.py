@@ -68,14 +68,21 @@ def test_events_and_projection_rows_commit_or_roll_back_together(store):
     assert store.stream_version(stream) == 2
 
 
-def test_a_conflict_inside_a_callers_transaction_leaves_it_usable(store):
+def test_a_conflict_inside_a_callers_transaction_rolls_all_of_it_back(store):
+    stream, other = new_stream(), new_stream()
+    store.append(stream, "binhai", 0, [ev()])
+    with pytest.raises(ConcurrencyError), store.transaction():
+        store.append(other, "binhai", 0, [ev()])  # decided on the same stale state
+        store.append(stream, "binhai", 0, [ev()])
+    assert store.read_stream(other) == []
+    assert store.stream_version(stream) == 1
+
+
+def test_a_stream_stays_in_its_district(store):
     stream = new_stream()
     store.append(stream, "binhai", 0, [ev()])
-    with store.transaction():
-        with pytest.raises(ConcurrencyError):
-            store.append(stream, "binhai", 0, [ev()])
-        store.append(stream, "binhai", 1, [ev("ComplaintAccepted")])
-    assert store.stream_version(stream) == 2
+    with pytest.raises(InvalidEvent, match=f"stream {stream} belongs to district binhai"):
+        store.append(stream, "jinghai", 1, [ev()])
 
 
 def test_a_stream_reads_as_it_stood_at_a_version_or_a_time(conn):

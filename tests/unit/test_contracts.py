@@ -4,7 +4,7 @@ from uuid import uuid4
 import pytest
 from marshmallow import Schema, ValidationError, fields
 
-from contracts.envelope import envelope, message
+from contracts.envelope import EnvelopeSchema, envelope, message
 from contracts.registry import Registry, UnknownEventType, routing_key
 from eventlog.model import RecordedEvent
 
@@ -80,3 +80,10 @@ def test_a_type_version_cannot_be_registered_twice():
     reg = registry_with_two_versions()
     with pytest.raises(ValueError, match="twice"):
         reg.register("ComplaintReceived", 1, service="complaints")(Schema)
+
+
+@pytest.mark.parametrize("type_", ["ComplaintReceived", "SomethingInternal"])
+def test_every_envelope_validates_against_the_documented_schema(type_):
+    env = envelope(recorded(type_=type_), registry_with_two_versions())
+    assert EnvelopeSchema().validate(env) == {}
+    assert set(env) == set(EnvelopeSchema().fields)
