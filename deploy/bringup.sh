@@ -61,8 +61,13 @@ rabbitmq() {
     say "RabbitMQ answers on 127.0.0.1:$AMQP_PORT"; return
   fi
   command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
-  say "starting RabbitMQ"
-  rabbitmq-server -detached >/dev/null 2>&1 || true
+  if rabbitmqctl -q status >/dev/null 2>&1; then
+    say "starting the RabbitMQ application (its node was running)"
+    rabbitmqctl -q start_app >/dev/null
+  else
+    say "starting RabbitMQ"
+    rabbitmq-server -detached >/dev/null 2>&1 || true
+  fi
   wait_for 90 rabbit_ready || die "RabbitMQ did not start (see /var/log/rabbitmq/)"
   say "RabbitMQ answers on 127.0.0.1:$AMQP_PORT"
 }
