@@ -22,7 +22,7 @@ servers:
 up: $(STAMP) servers
 	$(PY) -m liuhen up
 
-test: $(STAMP) servers
+test: $(STAMP) servers lint
 	$(PY) -m pytest
 
 bench: $(STAMP) servers

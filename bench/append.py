@@ -36,8 +36,12 @@ from eventlog.store import EventStore  # noqa: E402
 from eventlog.waker import Waker  # noqa: E402
 
 STREAM_LENGTH = 10
-DATA = {"channel": "12345", "unit": "binhai-u03", "category": "inaction",
-        "summary": "窗口工作人员推诿，要求补交材料三次"}
+DATA = {
+    "channel": "12345",
+    "unit": "binhai-u03",
+    "category": "inaction",
+    "summary": "窗口工作人员推诿，要求补交材料三次",
+}
 
 CEILING_SQL = """
 INSERT INTO bench.ceiling (event_id, stream_id, stream_version, district, type,
@@ -53,14 +57,17 @@ def prepare_ceiling(admin):
         conn.execute("CREATE SCHEMA IF NOT EXISTS bench")
         # Same columns, defaults, constraints and indexes; the triggers (UPDATE, DELETE,
         # TRUNCATE only) do not fire on INSERT, so leaving them out changes nothing.
-        conn.execute("CREATE TABLE IF NOT EXISTS bench.ceiling "
-                     "(LIKE eventlog.events INCLUDING ALL)")
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS bench.ceiling "
+            "(LIKE eventlog.events INCLUDING ALL)"
+        )
         conn.execute("GRANT USAGE ON SCHEMA bench TO liuhen_writer")
         conn.execute("GRANT SELECT, INSERT ON bench.ceiling TO liuhen_writer")
 
 
 def ceiling_writer(app, seconds, start, out):
     from psycopg.types.json import Jsonb
+
     with psycopg.connect(app, autocommit=True) as conn:
         n, stream, version = 0, None, STREAM_LENGTH
         start.wait()
@@ -69,8 +76,18 @@ def ceiling_writer(app, seconds, start, out):
             if version == STREAM_LENGTH:
                 stream, version = f"complaint-{uuid.uuid4().hex}", 0
             version += 1
-            conn.execute(CEILING_SQL, (uuid.uuid4(), stream, version, Jsonb(DATA), stream,
-                                       os.urandom(32), os.urandom(32)))
+            conn.execute(
+                CEILING_SQL,
+                (
+                    uuid.uuid4(),
+                    stream,
+                    version,
+                    Jsonb(DATA),
+                    stream,
+                    os.urandom(32),
+                    os.urandom(32),
+                ),
+            )
             n += 1
         out.put(n)
 
@@ -91,7 +108,9 @@ def log_writer(app, seconds, start, out, rate=None):
                     time.sleep(pause)
             if version == STREAM_LENGTH:
                 stream, version = f"complaint-{uuid.uuid4().hex}", 0
-            store.append(stream, "binhai", version, [NewEvent("ComplaintUpdated", DATA, "bench")])
+            store.append(
+                stream, "binhai", version, [NewEvent("ComplaintUpdated", DATA, "bench")]
+            )
             version += 1
             n += 1
         out.put(n)
@@ -100,7 +119,10 @@ def log_writer(app, seconds, start, out, rate=None):
 def run_writers(target, args, writers, seconds) -> float:
     """events/s of `writers` processes running `target` for `seconds`."""
     start, out = mp.Event(), mp.Queue()
-    procs = [mp.Process(target=target, args=(*args, seconds, start, out)) for _ in range(writers)]
+    procs = [
+        mp.Process(target=target, args=(*args, seconds, start, out))
+        for _ in range(writers)
+    ]
     for p in procs:
         p.start()
     time.sleep(0.5)  # all connected
@@ -135,12 +157,19 @@ def relay_lag(admin, app, amqp_uri, rate, seconds, writers=8):
     name = f"bench-{uuid.uuid4().hex[:6]}"
     skip_to_head(app, name)  # lag is measured on new events only
     env = {**os.environ, "LIUHEN_DATABASE_URL": admin, "LIUHEN_AMQP_URI": amqp_uri}
-    relay = subprocess.Popen([sys.executable, "-m", "liuhen", "relay", "--name", name],
-                             env=env, stderr=subprocess.DEVNULL)
+    relay = subprocess.Popen(
+        [sys.executable, "-m", "liuhen", "relay", "--name", name],
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
     time.sleep(1.5)
     done = threading.Event()
-    feeder = threading.Thread(target=lambda: (run_writers(
-        paced_writer, (app, rate / writers), writers, seconds), done.set()))
+    feeder = threading.Thread(
+        target=lambda: (
+            run_writers(paced_writer, (app, rate / writers), writers, seconds),
+            done.set(),
+        )
+    )
     feeder.start()
     end = None
     while end is None or time.monotonic() < end:
@@ -158,9 +187,12 @@ def relay_lag(admin, app, amqp_uri, rate, seconds, writers=8):
 
 def skip_to_head(app, name):
     with psycopg.connect(app, autocommit=True) as c:
-        c.execute("INSERT INTO eventlog.checkpoints (name, tx_id, position) "
-                  "SELECT %s, coalesce(max(tx_id::text::bigint), 0)::text::xid8, "
-                  "coalesce(max(position), 0) FROM eventlog.events", (name,))
+        c.execute(
+            "INSERT INTO eventlog.checkpoints (name, tx_id, position) "
+            "SELECT %s, coalesce(max(tx_id::text::bigint), 0)::text::xid8, "
+            "coalesce(max(position), 0) FROM eventlog.events",
+            (name,),
+        )
 
 
 def main(argv=None):
@@ -176,26 +208,43 @@ def main(argv=None):
         for writers in (1, 8):
             ceiling, log = [], []
             for _ in range(args.rounds):  # interleaved, so drift hits both alike
-                ceiling.append(run_writers(ceiling_writer, (app,), writers, args.seconds))
+                ceiling.append(
+                    run_writers(ceiling_writer, (app,), writers, args.seconds)
+                )
                 log.append(run_writers(log_writer, (app,), writers, args.seconds))
             c, e = median(ceiling), median(log)
-            figures[f"w{writers}"] = {"ceiling_per_s": round(c), "eventlog_per_s": round(e),
-                                      "ratio": round(e / c, 3), "ceiling_rounds": ceiling,
-                                      "eventlog_rounds": log}
-            print(f"{writers} writer(s): ceiling {c:8.0f}/s   event log {e:8.0f}/s   "
-                  f"ratio {e / c:.2f}", flush=True)
+            figures[f"w{writers}"] = {
+                "ceiling_per_s": round(c),
+                "eventlog_per_s": round(e),
+                "ratio": round(e / c, 3),
+                "ceiling_rounds": ceiling,
+                "eventlog_rounds": log,
+            }
+            print(
+                f"{writers} writer(s): ceiling {c:8.0f}/s   event log {e:8.0f}/s   "
+                f"ratio {e / c:.2f}",
+                flush=True,
+            )
         rate = figures["w8"]["eventlog_per_s"] / 2
         lags = relay_lag(admin, app, amqp_uri, rate, args.lag_seconds)
-        figures["relay"] = {"rate_per_s": round(rate), "received": len(lags),
-                            "lag_ms_p50": round(percentile(lags, 0.5), 1),
-                            "lag_ms_p99": round(percentile(lags, 0.99), 1)}
+        figures["relay"] = {
+            "rate_per_s": round(rate),
+            "received": len(lags),
+            "lag_ms_p50": round(percentile(lags, 0.5), 1),
+            "lag_ms_p99": round(percentile(lags, 0.99), 1),
+        }
         r = figures["relay"]
-        print(f"relay lag at {r['rate_per_s']}/s (half the 8-writer rate): "
-              f"p50 {r['lag_ms_p50']} ms, p99 {r['lag_ms_p99']} ms over {r['received']} events")
+        print(
+            f"relay lag at {r['rate_per_s']}/s (half the 8-writer rate): "
+            f"p50 {r['lag_ms_p50']} ms, p99 {r['lag_ms_p99']} ms "
+            f"over {r['received']} events"
+        )
     ok8 = figures["w8"]["ratio"] >= 0.70
     ok_lag = figures["relay"]["lag_ms_p99"] < 100
-    print(f"targets: 8 writers >= 0.70 of ceiling: {'met' if ok8 else 'MISSED'}; "
-          f"relay p99 < 100 ms: {'met' if ok_lag else 'MISSED'}")
+    print(
+        f"targets: 8 writers >= 0.70 of ceiling: {'met' if ok8 else 'MISSED'}; "
+        f"relay p99 < 100 ms: {'met' if ok_lag else 'MISSED'}"
+    )
     print(f"saved {save('append', figures)}")
 
 

@@ -27,9 +27,14 @@ def bench_database(prefix: str):
     try:
         yield admin, make_conninfo(admin, user="liuhen_app")
     finally:
-        with psycopg.connect(make_conninfo(base, dbname="postgres"), autocommit=True) as c:
-            c.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)))
+        with psycopg.connect(
+            make_conninfo(base, dbname="postgres"), autocommit=True
+        ) as c:
+            c.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(name)
+                )
+            )
 
 
 def median(values):

@@ -34,7 +34,7 @@ class Registry:
         return self._instances[(type_, version)]
 
     def register(self, type_: str, version: int = 1, *, service: str):
-        """Class decorator: `@registry.register("ComplaintReceived", 1, service=...)`."""
+        """Class decorator: `@REGISTRY.register("ComplaintReceived", 1, service=..)`."""
 
         def decorate(schema: type[Schema]) -> type[Schema]:
             if (type_, version) in self.schemas:
@@ -91,7 +91,7 @@ def routing_key(district: str, category: str, type_: str) -> str:
     """`binhai`, `complaint`, `ComplaintDispatched` -> `binhai.complaint.dispatched`."""
     snake = _CAMEL.sub("_", type_).lower()
     prefix = category + "_"
-    action = snake[len(prefix):] if snake.startswith(prefix) else snake
+    action = snake[len(prefix) :] if snake.startswith(prefix) else snake
     return f"{district}.{category}.{action}"
 
 

@@ -1,4 +1,4 @@
-"""`@subscribe("binhai.complaint.*")`: a nameko entrypoint on the `liuhen.events` exchange.
+"""`@subscribe("binhai.complaint.*")`: a nameko entrypoint on `liuhen.events`.
 
 The relay publishes each event once, to `liuhen.events`, with the routing key
 `<district>.<category>.<action>`. This entrypoint is nameko's own EventHandler bound to
@@ -26,9 +26,12 @@ class Subscription(EventHandler):
     def setup(self):
         service, pattern = self.container.service_name, self.event_type
         self.queue = Queue(
-            f"liuhen.{service}.{self.method_name}", exchange=LIUHEN_EXCHANGE,
-            routing_key=pattern, durable=True,
-            queue_arguments={"x-queue-type": "quorum"})
+            f"liuhen.{service}.{self.method_name}",
+            exchange=LIUHEN_EXCHANGE,
+            routing_key=pattern,
+            durable=True,
+            queue_arguments={"x-queue-type": "quorum"},
+        )
         Consumer.setup(self)
 
 

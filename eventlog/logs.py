@@ -9,8 +9,11 @@ import structlog
 def configure(*, json: bool | None = None, level: int = logging.INFO) -> None:
     if json is None:
         json = not sys.stderr.isatty()
-    renderer = (structlog.processors.JSONRenderer(ensure_ascii=False) if json
-                else structlog.dev.ConsoleRenderer())
+    renderer = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if json
+        else structlog.dev.ConsoleRenderer()
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -34,22 +34,36 @@ class Migration:
 
 
 def discover(root: Path = ROOT) -> list[Migration]:
-    found = [Migration("eventlog", p) for p in sorted((root / "eventlog/migrations").glob("*.sql"))]
+    found = [
+        Migration("eventlog", p)
+        for p in sorted((root / "eventlog/migrations").glob("*.sql"))
+    ]
     for service in sorted((root / "services").glob("*/migrations")):
-        found += [Migration(f"services.{service.parent.name}", p) for p in sorted(service.glob("*.sql"))]
+        found += [
+            Migration(f"services.{service.parent.name}", p)
+            for p in sorted(service.glob("*.sql"))
+        ]
     return found
 
 
 def ensure_database(admin_conninfo: str, dbname: str) -> bool:
     """Create the database if missing. True when it was created."""
-    with psycopg.connect(make_conninfo(admin_conninfo, dbname="postgres"), autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone():
+    with psycopg.connect(
+        make_conninfo(admin_conninfo, dbname="postgres"), autocommit=True
+    ) as conn:
+        if conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)
+        ).fetchone():
             return False
         try:
             # UTF8 whatever the cluster's default: the append function hashes
             # convert_to(text, 'UTF8'), which must be the bytes Python encoded.
-            conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
-                                 "LC_COLLATE 'C' LC_CTYPE 'C'").format(sql.Identifier(dbname)))
+            conn.execute(
+                sql.SQL(
+                    "CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' "
+                    "LC_COLLATE 'C' LC_CTYPE 'C'"
+                ).format(sql.Identifier(dbname))
+            )
         except psycopg.errors.DuplicateDatabase:  # a concurrent run made it first
             return False
         return True
@@ -70,15 +84,32 @@ def ensure_roles(conn, app_user: str, app_password: str | None) -> None:
     _create_role(conn, app_user, "LOGIN")
     ident = sql.Identifier(app_user)
     # Whatever the role was before, it may not bypass the guards.
-    conn.execute(sql.SQL("ALTER ROLE {} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE").format(ident))
+    conn.execute(
+        sql.SQL("ALTER ROLE {} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE").format(
+            ident
+        )
+    )
     if app_password:
-        conn.execute(sql.SQL("ALTER ROLE {} PASSWORD {}").format(ident, sql.Literal(app_password)))
+        conn.execute(
+            sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                ident, sql.Literal(app_password)
+            )
+        )
     conn.execute(sql.SQL("GRANT {} TO {}").format(sql.Identifier(WRITER), ident))
     dbname = conn.info.dbname
-    conn.execute(sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(sql.Identifier(dbname), sql.Identifier(OWNER)))
+    conn.execute(
+        sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(
+            sql.Identifier(dbname), sql.Identifier(OWNER)
+        )
+    )
 
 
-def migrate(admin_conninfo: str, app_user: str, app_password: str | None = None, root: Path = ROOT) -> list[str]:
+def migrate(
+    admin_conninfo: str,
+    app_user: str,
+    app_password: str | None = None,
+    root: Path = ROOT,
+) -> list[str]:
     """Apply what is pending; return the names applied."""
     applied = []
     with psycopg.connect(admin_conninfo, autocommit=True) as conn:
@@ -92,16 +123,23 @@ def migrate(admin_conninfo: str, app_user: str, app_password: str | None = None,
                 " applied_at timestamptz NOT NULL DEFAULT now(),"
                 " PRIMARY KEY (package, name))"
             )
-            done = set(conn.execute("SELECT package, name FROM liuhen_meta.migrations").fetchall())
+            done = set(
+                conn.execute(
+                    "SELECT package, name FROM liuhen_meta.migrations"
+                ).fetchall()
+            )
             for m in discover(root):
                 if (m.package, m.name) in done:
                     continue
                 with conn.transaction():
-                    conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER)))
+                    conn.execute(
+                        sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(OWNER))
+                    )
                     conn.execute(m.path.read_text())
                     conn.execute("RESET ROLE")
                     conn.execute(
-                        "INSERT INTO liuhen_meta.migrations (package, name) VALUES (%s, %s)",
+                        "INSERT INTO liuhen_meta.migrations (package, name)"
+                        " VALUES (%s, %s)",
                         (m.package, m.name),
                     )
                 applied.append(f"{m.package}/{m.name}")

@@ -79,9 +79,14 @@ class ConcurrencyError(EventLogError):
 
     def __init__(self, stream_id: str, expected: int, actual: int | None):
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
-        found = (f"the stream is at version {actual}" if actual is not None
-                 else f"another writer appended version {expected + 1} first")
-        super().__init__(f"stream {stream_id}: expected version {expected}, but {found}")
+        found = (
+            f"the stream is at version {actual}"
+            if actual is not None
+            else f"another writer appended version {expected + 1} first"
+        )
+        super().__init__(
+            f"stream {stream_id}: expected version {expected}, but {found}"
+        )
 
 
 class InvalidEvent(EventLogError, ValueError):

@@ -26,8 +26,14 @@ class Database(DependencyProvider):
         config = self.container.config
         conninfo = config.get("LIUHEN_APP_CONNINFO") or load().app_conninfo
         workers = config.get("max_workers", 10)
-        self.pool = ConnectionPool(conninfo, min_size=1, max_size=workers + 1, open=False,
-                                   kwargs={"autocommit": True}, name=self.container.service_name)
+        self.pool = ConnectionPool(
+            conninfo,
+            min_size=1,
+            max_size=workers + 1,
+            open=False,
+            kwargs={"autocommit": True},
+            name=self.container.service_name,
+        )
         self.connections = {}
 
     def start(self):
@@ -74,7 +80,7 @@ class Clock(DependencyProvider):
 
 
 class Logger(DependencyProvider):
-    """A structlog logger bound with service, entrypoint and the call's correlation id."""
+    """A structlog logger bound with service, entrypoint, call and correlation id."""
 
     def get_dependency(self, worker_ctx):
         data = worker_ctx.context_data

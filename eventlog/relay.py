@@ -1,6 +1,6 @@
 """The relay: publishes committed events, in commit-safe order, to RabbitMQ.
 
-The log is the outbox. The relay reads past its checkpoint (see `EventStore.read_after`),
+The log is the outbox. The relay reads past its checkpoint (`EventStore.read_after`),
 publishes a batch to the `liuhen.events` topic exchange as persistent messages, waits
 for the broker to confirm the whole batch, and only then moves its checkpoint. A crash
 or a broker outage at any point repeats at most the unconfirmed batch (at least once,
@@ -40,8 +40,11 @@ def connect_amqp(uri: str, timeout: float = 10.0) -> amqp.Connection:
     vhost = unquote(url.path[1:]) if len(url.path) > 1 else "/"
     conn = amqp.Connection(
         host=f"{url.hostname or 'localhost'}:{url.port or 5672}",
-        userid=unquote(url.username or "guest"), password=unquote(url.password or "guest"),
-        virtual_host=vhost, connect_timeout=timeout)
+        userid=unquote(url.username or "guest"),
+        password=unquote(url.password or "guest"),
+        virtual_host=vhost,
+        connect_timeout=timeout,
+    )
     conn.connect()
     return conn
 
@@ -63,7 +66,9 @@ class AmqpPublisher:
     def connect(self) -> None:
         self.conn = connect_amqp(self.uri, timeout=self.timeout)
         self.channel = self.conn.channel()
-        self.channel.exchange_declare(self.exchange, "topic", durable=True, auto_delete=False)
+        self.channel.exchange_declare(
+            self.exchange, "topic", durable=True, auto_delete=False
+        )
         self.channel.confirm_select()
         self.channel.events["basic_ack"].add(self._on_ack)
         self.channel.events["basic_nack"].add(self._on_nack)
@@ -76,12 +81,16 @@ class AmqpPublisher:
         self._nacked = True
 
     def publish(self, items: list[tuple[str, bytes, str]]) -> None:
-        """Publish (routing key, body, message id) items; return once all are confirmed."""
+        """Publish (routing key, body, message id) items; return once all confirmed."""
         self._nacked = False
         for key, body, message_id in items:
-            msg = amqp.Message(body, content_type="application/json",
-                               content_encoding="utf-8", delivery_mode=2,
-                               message_id=message_id)
+            msg = amqp.Message(
+                body,
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                message_id=message_id,
+            )
             self.channel.basic_publish(msg, exchange=self.exchange, routing_key=key)
             self._tag += 1
             self._pending.add(self._tag)
@@ -89,7 +98,9 @@ class AmqpPublisher:
         while self._pending and not self._nacked:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                raise PublishFailed(f"{len(self._pending)} messages unconfirmed after {self.timeout}s")
+                raise PublishFailed(
+                    f"{len(self._pending)} messages unconfirmed after {self.timeout}s"
+                )
             self.conn.drain_events(timeout=remaining)
         if self._nacked:
             raise PublishFailed("the broker refused (nack) a message of the batch")
@@ -105,17 +116,24 @@ class AmqpPublisher:
 
 
 def load_checkpoint(conn, name: str) -> Checkpoint:
-    conn.execute("INSERT INTO eventlog.checkpoints (name) VALUES (%s) ON CONFLICT DO NOTHING",
-                 (name,))
-    row = conn.execute("SELECT tx_id::text::bigint, position FROM eventlog.checkpoints"
-                       " WHERE name = %s", (name,)).fetchone()
+    conn.execute(
+        "INSERT INTO eventlog.checkpoints (name) VALUES (%s) ON CONFLICT DO NOTHING",
+        (name,),
+    )
+    row = conn.execute(
+        "SELECT tx_id::text::bigint, position FROM eventlog.checkpoints"
+        " WHERE name = %s",
+        (name,),
+    ).fetchone()
     return Checkpoint(*row)
 
 
 def save_checkpoint(conn, name: str, checkpoint: Checkpoint) -> None:
-    conn.execute("UPDATE eventlog.checkpoints SET tx_id = %s::text::xid8, position = %s,"
-                 " updated_at = now() WHERE name = %s",
-                 (str(checkpoint.tx_id), checkpoint.position, name))
+    conn.execute(
+        "UPDATE eventlog.checkpoints SET tx_id = %s::text::xid8, position = %s,"
+        " updated_at = now() WHERE name = %s",
+        (str(checkpoint.tx_id), checkpoint.position, name),
+    )
 
 
 def wait_for_notify(conn, timeout: float) -> None:
@@ -128,10 +146,19 @@ def wait_for_notify(conn, timeout: float) -> None:
 
 
 class Relay:
-    def __init__(self, conninfo: str, amqp_uri: str, *, name: str = "relay",
-                 batch_size: int = 500, poll_interval: float = 0.5,
-                 standby_interval: float = 1.0, retry_interval: float = 1.0,
-                 publisher_factory=None, encode=message):
+    def __init__(
+        self,
+        conninfo: str,
+        amqp_uri: str,
+        *,
+        name: str = "relay",
+        batch_size: int = 500,
+        poll_interval: float = 0.5,
+        standby_interval: float = 1.0,
+        retry_interval: float = 1.0,
+        publisher_factory=None,
+        encode=message,
+    ):
         self.conninfo, self.name = conninfo, name
         self.batch_size, self.poll_interval = batch_size, poll_interval
         self.standby_interval, self.retry_interval = standby_interval, retry_interval
@@ -141,14 +168,22 @@ class Relay:
         self.published = 0
 
     def run(self, stop: threading.Event) -> None:
-        """Lead or stand by until `stop` is set; survives database and broker outages."""
+        """Lead or stand by until `stop` is set, through database and broker outages."""
         log.info("relay starting", relay=self.name)
         while not stop.is_set():
             try:
                 self._lead(stop)
-            except (psycopg.Error, amqp.exceptions.AMQPError, OSError, PublishFailed) as exc:
-                log.warning("relay interrupted; retrying", relay=self.name,
-                            error=f"{type(exc).__name__}: {exc}")
+            except (
+                psycopg.Error,
+                amqp.exceptions.AMQPError,
+                OSError,
+                PublishFailed,
+            ) as exc:
+                log.warning(
+                    "relay interrupted; retrying",
+                    relay=self.name,
+                    error=f"{type(exc).__name__}: {exc}",
+                )
                 stop.wait(self.retry_interval)
             finally:
                 self.is_leader = False
@@ -156,9 +191,12 @@ class Relay:
 
     def _lead(self, stop: threading.Event) -> None:
         app_name = f"liuhen-relay:{self.name}:{os.getpid()}"
-        with psycopg.connect(self.conninfo, autocommit=True, application_name=app_name) as conn:
-            got = conn.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))",
-                               (RELAY_LOCK, self.name)).fetchone()[0]
+        with psycopg.connect(
+            self.conninfo, autocommit=True, application_name=app_name
+        ) as conn:
+            got = conn.execute(
+                "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (RELAY_LOCK, self.name)
+            ).fetchone()[0]
             if not got:
                 stop.wait(self.standby_interval)
                 return

@@ -15,8 +15,8 @@ import psycopg
 from . import canonical
 from .model import (
     DISTRICT,
-    STREAM_ID,
     START,
+    STREAM_ID,
     Checkpoint,
     ConcurrencyError,
     InvalidEvent,
@@ -27,7 +27,8 @@ from .model import (
 NOTIFY_CHANNEL = "liuhen_events"
 
 COLUMNS = (
-    "position, tx_id::text::bigint, event_id, stream_id, stream_version, district, type,"
+    "position, tx_id::text::bigint, event_id, stream_id, stream_version, district,"
+    " type,"
     " schema_version, data, actor, reason, correlation_id, causation_id, occurred_at,"
     " recorded_at, prev_hash, hash"
 )
@@ -54,7 +55,8 @@ next AS (
 INSERT INTO eventlog.events (
     event_id, stream_id, stream_version, district, type, schema_version, data, actor,
     reason, correlation_id, causation_id, occurred_at, recorded_at, prev_hash, hash)
-SELECT (j->>'event_id')::uuid, %(stream)s, %(expected)s + 1, %(district)s, j->>'type', (j->>'schema_version')::integer, j->'data',
+SELECT (j->>'event_id')::uuid, %(stream)s, %(expected)s + 1, %(district)s, j->>'type',
+       (j->>'schema_version')::integer, j->'data',
        j->>'actor', j->>'reason', j->>'correlation_id', j->>'causation_id',
        (j->>'occurred_at')::timestamptz, (j->>'recorded_at')::timestamptz,
        prev, sha256(prev || convert_to(t, 'UTF8'))
@@ -87,8 +89,12 @@ class EventStore:
     """`waker`: an `eventlog.waker.Waker` shared by the process; without one, the store
     sends its NOTIFY itself after each commit (simple, one more round trip)."""
 
-    def __init__(self, conn: psycopg.Connection, clock: Callable[[], datetime] | None = None,
-                 waker=None):
+    def __init__(
+        self,
+        conn: psycopg.Connection,
+        clock: Callable[[], datetime] | None = None,
+        waker=None,
+    ):
         self.conn = conn
         self.clock = clock or (lambda: datetime.now(UTC))
         self.waker = waker
@@ -117,7 +123,11 @@ class EventStore:
             self._notify()
 
     def append(
-        self, stream_id: str, district: str, expected_version: int, events: Sequence[NewEvent]
+        self,
+        stream_id: str,
+        district: str,
+        expected_version: int,
+        events: Sequence[NewEvent],
     ) -> list[RecordedEvent]:
         """Append events after `expected_version` (0 for a new stream), or raise
         ConcurrencyError naming the stream and both versions. Nothing is written then.
@@ -127,37 +137,52 @@ class EventStore:
         caller retries the command from the top.
         """
         if not STREAM_ID.match(stream_id):
-            raise InvalidEvent(f"stream id {stream_id!r} is not of the form category-id")
+            raise InvalidEvent(
+                f"stream id {stream_id!r} is not of the form category-id"
+            )
         if not DISTRICT.match(district):
             raise InvalidEvent(f"district {district!r} is not a district code")
         if not events:
             return []
         recorded_at = self.clock()
-        prepared = [self._prepare(stream_id, district, expected_version + i + 1, e, recorded_at)
-                    for i, e in enumerate(events)]
-        params = [{"stream": stream_id, "district": district, "expected": expected_version + i,
-                   "event": text, "genesis": canonical.GENESIS}
-                  for i, (_, text) in enumerate(prepared)]
+        prepared = [
+            self._prepare(stream_id, district, expected_version + i + 1, e, recorded_at)
+            for i, e in enumerate(events)
+        ]
+        params = [
+            {
+                "stream": stream_id,
+                "district": district,
+                "expected": expected_version + i,
+                "event": text,
+                "genesis": canonical.GENESIS,
+            }
+            for i, (_, text) in enumerate(prepared)
+        ]
         try:
             if len(params) == 1 and self._depth == 0:  # autocommit: atomic on its own
                 rows = self.conn.execute(APPEND, params[0]).fetchall()
                 if not rows:
                     raise self._refusal(stream_id, district, expected_version)
                 self._notify()
-            else:  # several events, or inside the caller's transaction: join or open one
+            else:  # several events, or inside the caller's transaction
                 with self.transaction() if self._depth == 0 else nullcontext():
                     rows = self._append_many(params)
                     if len(rows) < len(params):
                         raise self._refusal(stream_id, district, expected_version)
         except psycopg.errors.UniqueViolation as exc:
             if exc.diag.constraint_name == "events_event_id_key":
-                raise InvalidEvent(f"event id already recorded: {exc.diag.message_detail}") from exc
+                raise InvalidEvent(
+                    f"event id already recorded: {exc.diag.message_detail}"
+                ) from exc
             raise ConcurrencyError(stream_id, expected_version, None) from exc
-        return [RecordedEvent(position=pos, tx_id=tx, prev_hash=prev, hash=hash_, **fields)
-                for (fields, _), (pos, tx, prev, hash_) in zip(prepared, rows, strict=True)]
+        return [
+            RecordedEvent(position=pos, tx_id=tx, prev_hash=prev, hash=hash_, **fields)
+            for (fields, _), (pos, tx, prev, hash_) in zip(prepared, rows, strict=True)
+        ]
 
     def _append_many(self, params: list[dict]) -> list[tuple]:
-        """Each statement sees the row of the one before (same transaction), pipelined."""
+        """Pipelined; each statement sees the row of the one before it."""
         cur = self.conn.cursor()
         cur.executemany(APPEND, params, returning=True)
         rows = []
@@ -172,11 +197,15 @@ class EventStore:
         """Why the statement inserted nothing: the head moved, or another district."""
         head = self.conn.execute(
             "SELECT stream_version, district FROM eventlog.events WHERE stream_id = %s"
-            " ORDER BY stream_version DESC LIMIT 1", (stream_id,)).fetchone()
+            " ORDER BY stream_version DESC LIMIT 1",
+            (stream_id,),
+        ).fetchone()
         version, owner = head if head else (0, district)
         if version != expected:
             return ConcurrencyError(stream_id, expected, version)
-        return InvalidEvent(f"stream {stream_id} belongs to district {owner}, not {district}")
+        return InvalidEvent(
+            f"stream {stream_id} belongs to district {owner}, not {district}"
+        )
 
     def _notify(self) -> None:
         """Called after the commit: the relay must never be woken before it can see."""
@@ -189,12 +218,19 @@ class EventStore:
     def _prepare(stream_id, district, version, event: NewEvent, recorded_at):
         """(RecordedEvent fields, canonical text) of one event."""
         fields = dict(
-            event_id=event.event_id, stream_id=stream_id, stream_version=version,
-            district=district, type=event.type, schema_version=event.schema_version,
-            data=event.data, actor=event.actor, reason=event.reason,
+            event_id=event.event_id,
+            stream_id=stream_id,
+            stream_version=version,
+            district=district,
+            type=event.type,
+            schema_version=event.schema_version,
+            data=event.data,
+            actor=event.actor,
+            reason=event.reason,
             correlation_id=event.correlation_id or stream_id,
             causation_id=event.causation_id,
-            occurred_at=event.occurred_at or recorded_at, recorded_at=recorded_at,
+            occurred_at=event.occurred_at or recorded_at,
+            recorded_at=recorded_at,
         )
         try:
             text = canonical.encode(canonical.hashed_fields(**fields)).decode("utf-8")
@@ -207,11 +243,16 @@ class EventStore:
     def stream_version(self, stream_id: str) -> int:
         row = self.conn.execute(
             "SELECT max(stream_version) FROM eventlog.events WHERE stream_id = %s",
-            (stream_id,)).fetchone()
+            (stream_id,),
+        ).fetchone()
         return row[0] or 0
 
     def read_stream(
-        self, stream_id: str, *, up_to_version: int | None = None, at: datetime | None = None
+        self,
+        stream_id: str,
+        *,
+        up_to_version: int | None = None,
+        at: datetime | None = None,
     ) -> list[RecordedEvent]:
         """A stream in version order; with `up_to_version` or `at` (recorded time) the
         stream as it stood then."""
@@ -220,8 +261,10 @@ class EventStore:
             query += " AND stream_version <= %(v)s"
         if at is not None:
             query += " AND recorded_at <= %(at)s"
-        rows = self.conn.execute(query + " ORDER BY stream_version",
-                                 {"s": stream_id, "v": up_to_version, "at": at}).fetchall()
+        rows = self.conn.execute(
+            query + " ORDER BY stream_version",
+            {"s": stream_id, "v": up_to_version, "at": at},
+        ).fetchall()
         return [_row(v) for v in rows]
 
     def read_after(
@@ -233,8 +276,10 @@ class EventStore:
         types: Iterable[str] | None = None,
     ) -> list[RecordedEvent]:
         """The next committed events after `checkpoint`, in commit-safe order."""
-        filters, params = "", {"tx": str(checkpoint.tx_id), "pos": checkpoint.position,
-                               "limit": limit}
+        filters, params = (
+            "",
+            {"tx": str(checkpoint.tx_id), "pos": checkpoint.position, "limit": limit},
+        )
         if districts is not None:
             filters += " AND district = ANY(%(districts)s)"
             params["districts"] = list(districts)
@@ -251,7 +296,8 @@ class EventStore:
             return START
         row = self.conn.execute(
             "SELECT tx_id::text::bigint FROM eventlog.events WHERE position = %s",
-            (position,)).fetchone()
+            (position,),
+        ).fetchone()
         if row is None:
             raise InvalidEvent(f"no event at position {position}")
         return Checkpoint(row[0], position)

@@ -23,8 +23,10 @@ class Break:
     problem: str
 
     def __str__(self) -> str:
-        return (f"position {self.position}: stream {self.stream_id} "
-                f"version {self.stream_version}: {self.problem}")
+        return (
+            f"position {self.position}: stream {self.stream_id} "
+            f"version {self.stream_version}: {self.problem}"
+        )
 
 
 @dataclass
@@ -44,12 +46,20 @@ class Report:
 
 def recompute(event: RecordedEvent) -> bytes:
     fields = canonical.hashed_fields(
-        event_id=event.event_id, stream_id=event.stream_id,
-        stream_version=event.stream_version, district=event.district, type=event.type,
-        schema_version=event.schema_version, data=event.data, actor=event.actor,
-        reason=event.reason, correlation_id=event.correlation_id,
-        causation_id=event.causation_id, occurred_at=event.occurred_at,
-        recorded_at=event.recorded_at)
+        event_id=event.event_id,
+        stream_id=event.stream_id,
+        stream_version=event.stream_version,
+        district=event.district,
+        type=event.type,
+        schema_version=event.schema_version,
+        data=event.data,
+        actor=event.actor,
+        reason=event.reason,
+        correlation_id=event.correlation_id,
+        causation_id=event.causation_id,
+        occurred_at=event.occurred_at,
+        recorded_at=event.recorded_at,
+    )
     return canonical.chain(event.prev_hash, canonical.encode(fields))
 
 
@@ -71,9 +81,14 @@ def check_event(event: RecordedEvent, previous: RecordedEvent | None) -> str | N
     return None
 
 
-def verify(conn, *, district: str | None = None, stream_id: str | None = None,
-           on_progress: Callable[[int, int], None] | None = None,
-           chunk: int = 5000) -> Report:
+def verify(
+    conn,
+    *,
+    district: str | None = None,
+    stream_id: str | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    chunk: int = 5000,
+) -> Report:
     """Verify the whole log, one district, or one stream. `on_progress(done, total)`."""
     where, params = [], {}
     if district:
@@ -85,11 +100,16 @@ def verify(conn, *, district: str | None = None, stream_id: str | None = None,
     clause = (" WHERE " + " AND ".join(where)) if where else ""
     report = Report()
     with conn.transaction():  # one snapshot for the count and the walk
-        total = conn.execute(f"SELECT count(*) FROM eventlog.events{clause}", params).fetchone()[0]
+        total = conn.execute(
+            f"SELECT count(*) FROM eventlog.events{clause}", params
+        ).fetchone()[0]
         cur = conn.cursor(name="liuhen_verify")  # server-side: constant memory
         cur.itersize = chunk
-        cur.execute(f"SELECT {COLUMNS} FROM eventlog.events{clause}"
-                    " ORDER BY stream_id, stream_version", params)
+        cur.execute(
+            f"SELECT {COLUMNS} FROM eventlog.events{clause}"
+            " ORDER BY stream_id, stream_version",
+            params,
+        )
         previous = None
         for values in cur:
             event = _row(values)
@@ -99,8 +119,11 @@ def verify(conn, *, district: str | None = None, stream_id: str | None = None,
                 report.streams += 1
             problem = check_event(event, previous)
             if problem:
-                report.breaks.append(Break(event.position, event.stream_id,
-                                           event.stream_version, problem))
+                report.breaks.append(
+                    Break(
+                        event.position, event.stream_id, event.stream_version, problem
+                    )
+                )
             previous = event
             report.checked += 1
             if on_progress and report.checked % chunk == 0:

@@ -38,8 +38,9 @@ class Waker:
     def poke(self) -> None:
         if self._pid != os.getpid():  # first use, or first use after a fork
             self._pid, self._poked = os.getpid(), threading.Event()
-            self._thread = threading.Thread(target=self._run, name="liuhen-waker",
-                                            daemon=True)
+            self._thread = threading.Thread(
+                target=self._run, name="liuhen-waker", daemon=True
+            )
             self._thread.start()
         self._poked.set()
 
@@ -56,8 +57,9 @@ class Waker:
             self._poked.clear()
             try:
                 if conn is None or conn.closed:
-                    conn = psycopg.connect(self.conninfo, autocommit=True,
-                                           application_name="liuhen-waker")
+                    conn = psycopg.connect(
+                        self.conninfo, autocommit=True, application_name="liuhen-waker"
+                    )
                 conn.execute(f"NOTIFY {NOTIFY_CHANNEL}")
                 self.sent += 1
             except psycopg.Error as exc:

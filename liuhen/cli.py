@@ -19,8 +19,10 @@ class Failure(Exception):
 def cmd_migrate(args, cfg) -> int:
     created = migrate.ensure_database(cfg.admin_conninfo, cfg.database_name)
     applied = migrate.migrate(cfg.admin_conninfo, cfg.app_user, cfg.app_password)
-    print(("created database %s; " % cfg.database_name if created else "")
-          + (f"applied {len(applied)} migrations" if applied else "schema up to date"))
+    print(
+        (f"created database {cfg.database_name}; " if created else "")
+        + (f"applied {len(applied)} migrations" if applied else "schema up to date")
+    )
     for name in applied:
         print("  " + name)
     return 0
@@ -31,19 +33,34 @@ def cmd_verify(args, cfg) -> int:
 
     from eventlog.verify import verify
 
-    scope = (f"stream {args.stream}" if args.stream else
-             f"district {args.district}" if args.district else "the whole log")
-    with psycopg.connect(cfg.app_conninfo, autocommit=True) as conn, \
-            Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+    scope = (
+        f"stream {args.stream}"
+        if args.stream
+        else f"district {args.district}"
+        if args.district
+        else "the whole log"
+    )
+    with (
+        psycopg.connect(cfg.app_conninfo, autocommit=True) as conn,
+        Progress(transient=True, disable=not sys.stderr.isatty()) as progress,
+    ):
         task = progress.add_task(f"verifying {scope}", total=None)
-        report = verify(conn, district=args.district, stream_id=args.stream,
-                        on_progress=lambda done, total: progress.update(
-                            task, completed=done, total=total))
+        report = verify(
+            conn,
+            district=args.district,
+            stream_id=args.stream,
+            on_progress=lambda done, total: progress.update(
+                task, completed=done, total=total
+            ),
+        )
     if report.ok:
         print(f"intact: {report.checked} events in {report.streams} streams ({scope})")
         return 0
-    print(f"BROKEN at {report.first} ({len(report.breaks)} breaks in "
-          f"{report.checked} events)", file=sys.stderr)
+    print(
+        f"BROKEN at {report.first} ({len(report.breaks)} breaks in "
+        f"{report.checked} events)",
+        file=sys.stderr,
+    )
     for brk in sorted(report.breaks, key=lambda b: b.position)[: args.show]:
         print(f"  {brk}", file=sys.stderr)
     return 1
@@ -67,19 +84,25 @@ def cmd_up(args, cfg) -> int:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="liuhen", description="留痕 platform command line")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("migrate", help="create the database and roles, apply migrations"
-                   ).set_defaults(run=cmd_migrate)
+    sub.add_parser(
+        "migrate", help="create the database and roles, apply migrations"
+    ).set_defaults(run=cmd_migrate)
     v = sub.add_parser("verify", help="verify the hash chains of the event log")
     scope = v.add_mutually_exclusive_group()
     scope.add_argument("--district", help="only this district's streams")
-    scope.add_argument("--stream", help="only this stream, e.g. complaint-C-2026-000001")
+    scope.add_argument(
+        "--stream", help="only this stream, e.g. complaint-C-2026-000001"
+    )
     v.add_argument("--show", type=int, default=20, help="how many breaks to list")
     v.set_defaults(run=cmd_verify)
     r = sub.add_parser("relay", help="publish committed events to RabbitMQ")
-    r.add_argument("--name", default="relay", help="checkpoint name (one per relay group)")
+    r.add_argument(
+        "--name", default="relay", help="checkpoint name (one per relay group)"
+    )
     r.set_defaults(run=cmd_relay)
-    sub.add_parser("up", help="migrate and run every service until Ctrl-C"
-                   ).set_defaults(run=cmd_up)
+    sub.add_parser(
+        "up", help="migrate and run every service until Ctrl-C"
+    ).set_defaults(run=cmd_up)
     return p
 
 
@@ -90,8 +113,15 @@ def main(argv=None) -> int:
     try:
         return args.run(args, cfg)
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        print(f"liuhen: cannot reach PostgreSQL ({cfg.database_url}): {reason}", file=sys.stderr)
+        reason = (
+            str(exc).strip().splitlines()[-1]
+            if str(exc).strip()
+            else type(exc).__name__
+        )
+        print(
+            f"liuhen: cannot reach PostgreSQL ({cfg.database_url}): {reason}",
+            file=sys.stderr,
+        )
     except (Failure, psycopg.Error, OSError) as exc:
         print(f"liuhen: {exc}", file=sys.stderr)
     except KeyboardInterrupt:

@@ -32,25 +32,41 @@ def services(root: Path = ROOT) -> list[str]:
 def commands() -> dict[str, list[str]]:
     procs = {"relay": [sys.executable, "-m", "liuhen", "relay"]}
     for name in services():
-        procs[name] = [sys.executable, "-m", "nameko", "run", "--config", str(NAMEKO_CONFIG),
-                       f"services.{name}.service"]
+        procs[name] = [
+            sys.executable,
+            "-m",
+            "nameko",
+            "run",
+            "--config",
+            str(NAMEKO_CONFIG),
+            f"services.{name}.service",
+        ]
     return procs
 
 
 def up(cfg) -> int:
     migrate.ensure_database(cfg.admin_conninfo, cfg.database_name)
     applied = migrate.migrate(cfg.admin_conninfo, cfg.app_user, cfg.app_password)
-    print(f"database {cfg.database_name}: {len(applied)} migrations applied", flush=True)
+    print(
+        f"database {cfg.database_name}: {len(applied)} migrations applied", flush=True
+    )
     stop = stop_on_signals()
-    children = {name: subprocess.Popen(cmd, cwd=ROOT) for name, cmd in commands().items()}
-    print(f"\n留痕 is up: http://{cfg.http}/v1/health  ({', '.join(children)}); "
-          "Ctrl-C stops it.\n", flush=True)
+    children = {
+        name: subprocess.Popen(cmd, cwd=ROOT) for name, cmd in commands().items()
+    }
+    print(
+        f"\n留痕 is up: http://{cfg.http}/v1/health  ({', '.join(children)}); "
+        "Ctrl-C stops it.\n",
+        flush=True,
+    )
     code = 0
     while not stop.is_set():
         dead = [n for n, p in children.items() if p.poll() is not None]
         if dead:
-            print(f"liuhen: {', '.join(dead)} stopped unexpectedly; stopping the rest",
-                  file=sys.stderr)
+            print(
+                f"liuhen: {', '.join(dead)} stopped unexpectedly; stopping the rest",
+                file=sys.stderr,
+            )
             code = 1
             break
         stop.wait(0.5)

@@ -44,8 +44,11 @@ class Database:
 
     def env(self) -> dict:
         """Environment for a `liuhen` subprocess pointed at this database."""
-        return {**os.environ, "LIUHEN_DATABASE_URL": self.admin,
-                "LIUHEN_DB_APP_USER": APP_USER}
+        return {
+            **os.environ,
+            "LIUHEN_DATABASE_URL": self.admin,
+            "LIUHEN_DB_APP_USER": APP_USER,
+        }
 
 
 @pytest.fixture(scope="session")
@@ -56,14 +59,20 @@ def database():
     migrate.ensure_database(admin, name)
     migrate.migrate(admin, APP_USER)
     yield Database(name, admin, make_conninfo(admin, user=APP_USER))
-    with psycopg.connect(make_conninfo(base, dbname="postgres"), autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+    with psycopg.connect(
+        make_conninfo(base, dbname="postgres"), autocommit=True
+    ) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)
+            )
+        )
 
 
 def rabbitmqctl(*args: str) -> None:
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True,
-                   timeout=120)
+    subprocess.run(
+        ["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120
+    )
 
 
 @pytest.fixture(scope="session")
@@ -97,7 +106,11 @@ def store(conn):
 
 @pytest.fixture
 def nameko_config(database, amqp_uri):
-    return {"AMQP_URI": amqp_uri, "LIUHEN_APP_CONNINFO": database.app, "max_workers": 10}
+    return {
+        "AMQP_URI": amqp_uri,
+        "LIUHEN_APP_CONNINFO": database.app,
+        "max_workers": 10,
+    }
 
 
 def new_stream(category: str = "complaint") -> str:

@@ -19,6 +19,8 @@ class Gateway:
 
     @http("GET", "/v1/health")
     def health(self, request):
-        head = self.db.execute("SELECT max(position) FROM eventlog.events").fetchone()[0]
+        head = self.db.execute("SELECT max(position) FROM eventlog.events").fetchone()[
+            0
+        ]
         body = {"status": "ok", "eventlog": {"head_position": head or 0}}
         return Response(json.dumps(body), mimetype="application/json")

@@ -11,7 +11,9 @@ class Subscriber:
     def __init__(self, uri: str, pattern: str = "#", queue: str | None = None):
         self.conn = connect_amqp(uri)
         self.channel = self.conn.channel()
-        self.channel.exchange_declare(EXCHANGE, "topic", durable=True, auto_delete=False)
+        self.channel.exchange_declare(
+            EXCHANGE, "topic", durable=True, auto_delete=False
+        )
         self.queue = queue or f"test.{uuid.uuid4().hex[:8]}"
         self.channel.queue_declare(self.queue, durable=True, auto_delete=False)
         self.channel.queue_bind(self.queue, EXCHANGE, pattern)

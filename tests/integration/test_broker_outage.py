@@ -24,17 +24,23 @@ EVENTS, INTERVAL = 150, 0.03
 
 
 def rabbitmqctl(*args):
-    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        ["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120
+    )
 
 
 def checkpoint(conn, name) -> Checkpoint:
-    row = conn.execute("SELECT tx_id::text::bigint, position FROM eventlog.checkpoints "
-                       "WHERE name = %s", (name,)).fetchone()
+    row = conn.execute(
+        "SELECT tx_id::text::bigint, position FROM eventlog.checkpoints "
+        "WHERE name = %s",
+        (name,),
+    ).fetchone()
     return Checkpoint(*row)
 
 
 def test_a_broker_restart_loses_no_event_and_repeats_none_below_the_checkpoint(
-        database, amqp_uri, conn):
+    database, amqp_uri, conn
+):
     district, name = new_district(), f"relay-{new_district()}"
     sub = Subscriber(amqp_uri, f"{district}.#")
     queue = sub.queue
@@ -45,8 +51,14 @@ def test_a_broker_restart_loses_no_event_and_repeats_none_below_the_checkpoint(
             store = EventStore(c)
             for i in range(EVENTS):
                 stream = new_stream()
-                appended.append(store.append(stream, district, 0, [
-                    NewEvent("ComplaintReceived", {"i": i}, "op")])[0])
+                appended.append(
+                    store.append(
+                        stream,
+                        district,
+                        0,
+                        [NewEvent("ComplaintReceived", {"i": i}, "op")],
+                    )[0]
+                )
                 time.sleep(INTERVAL)
 
     with running_relay(database, amqp_uri, name=name):
@@ -56,7 +68,9 @@ def test_a_broker_restart_loses_no_event_and_repeats_none_below_the_checkpoint(
             eventlet.sleep(0.05)
         rabbitmqctl("stop_app")
         try:
-            confirmed = checkpoint(conn, name)  # the relay cannot advance while it is down
+            confirmed = checkpoint(
+                conn, name
+            )  # the relay cannot advance while it is down
             eventlet.sleep(2.0)
             assert checkpoint(conn, name) == confirmed
         finally:
@@ -66,9 +80,13 @@ def test_a_broker_restart_loses_no_event_and_repeats_none_below_the_checkpoint(
         assert len(appended) == EVENTS
         sub = Subscriber(amqp_uri, f"{district}.#", queue=queue)  # the old one died
         wanted = {str(e.event_id) for e in appended}
-        got = sub.drain(lambda r: {m.envelope["event_id"] for m in r} >= wanted, timeout=60)
+        got = sub.drain(
+            lambda r: {m.envelope["event_id"] for m in r} >= wanted, timeout=60
+        )
         time.sleep(0.5)
-        got += sub.drain(lambda r: False, timeout=0.5)  # late duplicates would show here
+        got += sub.drain(
+            lambda r: False, timeout=0.5
+        )  # late duplicates would show here
     sub.close()
 
     ids = Counter(m.envelope["event_id"] for m in got)
@@ -79,5 +97,7 @@ def test_a_broker_restart_loses_no_event_and_repeats_none_below_the_checkpoint(
     repeated = [by_id[i] for i, n in ids.items() if n > 1]
     below = [e for e in repeated if Checkpoint(e.tx_id, e.position) <= confirmed]
     assert below == [], "events below the confirmed checkpoint were published twice"
-    print(f"outage: {EVENTS} appended, {len(got)} delivered, {len(repeated)} repeated "
-          f"from the unconfirmed batch, confirmed checkpoint at {confirmed.position}")
+    print(
+        f"outage: {EVENTS} appended, {len(got)} delivered, {len(repeated)} repeated "
+        f"from the unconfirmed batch, confirmed checkpoint at {confirmed.position}"
+    )

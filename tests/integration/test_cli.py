@@ -12,9 +12,13 @@ import pytest
 
 
 def liuhen(database, *args, **env):
-    return subprocess.run([sys.executable, "-m", "liuhen", *args],
-                          env={**database.env(), **env}, capture_output=True, text=True,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "liuhen", *args],
+        env={**database.env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_migrate_is_idempotent(database):
@@ -48,12 +52,16 @@ def read_until(proc, text, timeout=60.0) -> str:
 
 
 def test_up_runs_the_platform_prints_the_url_and_stops_cleanly_on_ctrl_c(
-        database, amqp_uri):
+    database, amqp_uri
+):
     http = f"127.0.0.1:{free_port()}"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "liuhen", "up"], stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True,
-        env={**database.env(), "LIUHEN_AMQP_URI": amqp_uri, "LIUHEN_HTTP": http})
+        [sys.executable, "-m", "liuhen", "up"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**database.env(), "LIUHEN_AMQP_URI": amqp_uri, "LIUHEN_HTTP": http},
+    )
     try:
         read_until(proc, f"http://{http}/v1/health")
         body, deadline = None, time.monotonic() + 60

@@ -50,9 +50,12 @@ def test_ten_slow_queries_overlap_in_one_service(nameko_config):
 
 
 def test_control_with_the_default_c_wait_function_the_queries_queue(
-        nameko_config, monkeypatch):
+    nameko_config, monkeypatch
+):
     if not hasattr(psycopg.waiting, "wait_c"):
-        pytest.fail("psycopg's C extension is missing: psycopg[binary] should provide it")
+        pytest.fail(
+            "psycopg's C extension is missing: psycopg[binary] should provide it"
+        )
     monkeypatch.setattr(green, "cooperate", lambda: None)
     monkeypatch.setattr(psycopg.waiting, "wait", psycopg.waiting.wait_c)
     elapsed = ten_naps(nameko_config)

@@ -32,10 +32,14 @@ def writer(app, seed, committed):
         for _ in range(TRANSACTIONS):
             try:
                 with store.transaction():
-                    events = [NewEvent("ThingHappened", {"w": seed}, "writer")
-                              for _ in range(rng.randint(1, 3))]
+                    events = [
+                        NewEvent("ThingHappened", {"w": seed}, "writer")
+                        for _ in range(rng.randint(1, 3))
+                    ]
                     store.append(new_stream("thing"), "binhai", 0, events)
-                    eventlet.sleep(rng.uniform(0, 0.02))  # commit order != position order
+                    eventlet.sleep(
+                        rng.uniform(0, 0.02)
+                    )  # commit order != position order
                     if rng.random() < 0.2:
                         raise Rollback
                 committed.update(e.event_id for e in events)
@@ -77,7 +81,9 @@ def naive_tail(app, start_position, done, seen):
         while idle_after_done < 2:
             rows = conn.execute(
                 "SELECT position, event_id FROM eventlog.events WHERE position > %s "
-                "AND type = 'ThingHappened' ORDER BY position LIMIT 37", (position,)).fetchall()
+                "AND type = 'ThingHappened' ORDER BY position LIMIT 37",
+                (position,),
+            ).fetchall()
             seen.extend(r[1] for r in rows)
             if rows:
                 position = rows[-1][0]
@@ -91,7 +97,8 @@ def test_every_committed_event_is_seen_exactly_once_by_each_reader(database, sto
     head = store.read_after(START, limit=10**9)
     start = Checkpoint(head[-1].tx_id, head[-1].position) if head else START
     start_position = store.conn.execute(
-        "SELECT coalesce(max(position), 0) FROM eventlog.events").fetchone()[0]
+        "SELECT coalesce(max(position), 0) FROM eventlog.events"
+    ).fetchone()[0]
 
     committed: set = set()
     done = eventlet.Event()
@@ -105,16 +112,23 @@ def test_every_committed_event_is_seen_exactly_once_by_each_reader(database, sto
     started = eventlet.Event()
     held = pool.spawn(holder, database.app, committed, started)
     started.wait()
-    writers = [pool.spawn(writer, database.app, seed, committed) for seed in range(WRITERS)]
+    writers = [
+        pool.spawn(writer, database.app, seed, committed) for seed in range(WRITERS)
+    ]
     for w in writers:
         w.wait()
     held_id = held.wait()
     done.send(True)
     pool.waitall()
 
-    in_log = {r[0] for r in store.conn.execute(
-        "SELECT event_id FROM eventlog.events WHERE type = 'ThingHappened' AND position > %s",
-        (start_position,))}
+    in_log = {
+        r[0]
+        for r in store.conn.execute(
+            "SELECT event_id FROM eventlog.events"
+            " WHERE type = 'ThingHappened' AND position > %s",
+            (start_position,),
+        )
+    }
     assert in_log == committed  # rolled-back appends left nothing behind
     assert len(committed) > WRITERS * TRANSACTIONS  # some transactions held 2 or 3
     for seen in readers:
@@ -122,4 +136,6 @@ def test_every_committed_event_is_seen_exactly_once_by_each_reader(database, sto
         assert duplicates == []
         assert set(seen) == committed  # none missed, none invented
     # The control: trusting positions loses the late commit.
-    assert held_id not in naive, "the naive reader saw the held event: no skip was provoked"
+    assert held_id not in naive, (
+        "the naive reader saw the held event: no skip was provoked"
+    )

@@ -1,4 +1,4 @@
-"""The relay publishes committed events, in order, once confirmed, to `liuhen.events`."""
+"""The relay publishes committed events, in order, once confirmed, to liuhen.events."""
 
 import os
 import signal
@@ -37,33 +37,51 @@ def received(n):
 
 
 def test_events_arrive_in_stream_order_with_district_keys_and_public_data_only(
-        database, amqp_uri, store):
+    database, amqp_uri, store
+):
     district, other = new_district(), new_district()
     sub = Subscriber(amqp_uri, f"{district}.#")
     try:
         with running_relay(database, amqp_uri, encode=encode):
             stream = new_stream()
-            store.append(stream, district, 0, [
-                NewEvent("ComplaintReceived", {"channel": "12345", "phone": "13800000000"},
-                         "op-1"),
-                NewEvent("ComplaintAccepted", {}, "op-1"),
-                NewEvent("ComplaintDispatched", {"unit": "u-1"}, "op-1")])
-            store.append(new_stream(), other, 0, [NewEvent("ComplaintReceived",
-                                                            {"channel": "web"}, "op-2")])
+            store.append(
+                stream,
+                district,
+                0,
+                [
+                    NewEvent(
+                        "ComplaintReceived",
+                        {"channel": "12345", "phone": "13800000000"},
+                        "op-1",
+                    ),
+                    NewEvent("ComplaintAccepted", {}, "op-1"),
+                    NewEvent("ComplaintDispatched", {"unit": "u-1"}, "op-1"),
+                ],
+            )
+            store.append(
+                new_stream(),
+                other,
+                0,
+                [NewEvent("ComplaintReceived", {"channel": "web"}, "op-2")],
+            )
             got = sub.drain(received(3))
             time.sleep(0.3)
             got += sub.drain(received(1), timeout=0.3)  # anything extra would show here
     finally:
         sub.close()
     assert [m.delivery_info["routing_key"] for m in got] == [
-        f"{district}.complaint.received", f"{district}.complaint.accepted",
-        f"{district}.complaint.dispatched"]
+        f"{district}.complaint.received",
+        f"{district}.complaint.accepted",
+        f"{district}.complaint.dispatched",
+    ]
     first = got[0]
     assert first.properties["delivery_mode"] == 2
     assert first.properties["content_type"] == "application/json"
     assert first.properties["message_id"] == first.envelope["event_id"]
     assert first.envelope["data"] == {"channel": "12345"}  # the phone is not published
-    assert first.envelope["stream_id"] == stream and first.envelope["district"] == district
+    assert (
+        first.envelope["stream_id"] == stream and first.envelope["district"] == district
+    )
     assert [m.envelope["stream_version"] for m in got] == [1, 2, 3]
     assert got[2].envelope["data"] is None  # no public schema registered: withheld
 
@@ -80,14 +98,19 @@ class Counter:
 
 
 def test_a_nameko_service_consumes_through_subscribe_and_applies_each_event_once(
-        database, amqp_uri, nameko_config, store, conn):
+    database, amqp_uri, nameko_config, store, conn
+):
     district = new_district()
     container = ServiceContainer(Counter, nameko_config)
     container.start()
     try:
         with running_relay(database, amqp_uri, encode=encode) as relay:
-            recorded = store.append(new_stream(), district, 0, [
-                NewEvent("ComplaintReceived", {"channel": "letter"}, "op")])[0]
+            recorded = store.append(
+                new_stream(),
+                district,
+                0,
+                [NewEvent("ComplaintReceived", {"channel": "letter"}, "op")],
+            )[0]
             deadline = time.monotonic() + 20
             while time.monotonic() < deadline and not applied(conn, recorded.event_id):
                 time.sleep(0.05)
@@ -105,25 +128,35 @@ def test_a_nameko_service_consumes_through_subscribe_and_applies_each_event_once
 
 
 def applied(conn, event_id) -> int:
-    return conn.execute("SELECT count(*) FROM eventlog.processed WHERE consumer = "
-                        "'counter.on_received' AND event_id = %s", (event_id,)).fetchone()[0]
+    return conn.execute(
+        "SELECT count(*) FROM eventlog.processed WHERE consumer = "
+        "'counter.on_received' AND event_id = %s",
+        (event_id,),
+    ).fetchone()[0]
 
 
 def relay_process(database, amqp_uri, name):
     env = {**database.env(), "LIUHEN_AMQP_URI": amqp_uri}
-    return subprocess.Popen([sys.executable, "-m", "liuhen", "relay", "--name", name],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "liuhen", "relay", "--name", name],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def leader_pid(conn, name) -> int | None:
     row = conn.execute(
         "SELECT application_name FROM pg_stat_activity WHERE application_name LIKE %s",
-        (f"liuhen-relay:{name}:%",)).fetchall()
+        (f"liuhen-relay:{name}:%",),
+    ).fetchall()
     leaders = [r[0] for r in row]
     locks = conn.execute(
-        "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+        "SELECT a.application_name FROM pg_locks l"
+        " JOIN pg_stat_activity a ON a.pid = l.pid "
         "WHERE l.locktype = 'advisory' AND l.granted AND a.application_name LIKE %s",
-        (f"liuhen-relay:{name}:%",)).fetchall()
+        (f"liuhen-relay:{name}:%",),
+    ).fetchall()
     holders = [r[0] for r in locks]
     assert len(holders) <= 1, f"two relays lead at once: {holders} of {leaders}"
     return int(holders[0].rsplit(":", 1)[1]) if holders else None
@@ -142,23 +175,27 @@ def wait_for_leader(conn, name, exclude=None, timeout=20.0) -> int:
 def wait_for_checkpoint(conn, name, position, timeout=20.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        row = conn.execute("SELECT position FROM eventlog.checkpoints WHERE name = %s",
-                           (name,)).fetchone()
+        row = conn.execute(
+            "SELECT position FROM eventlog.checkpoints WHERE name = %s", (name,)
+        ).fetchone()
         if row and row[0] >= position:
             return
         time.sleep(0.05)
     pytest.fail(f"relay {name} did not record position {position}")
 
 
-def test_a_standby_relay_takes_over_when_the_leader_is_killed(database, amqp_uri, store,
-                                                               conn):
+def test_a_standby_relay_takes_over_when_the_leader_is_killed(
+    database, amqp_uri, store, conn
+):
     district, name = new_district(), f"relay-{new_district()}"
     sub = Subscriber(amqp_uri, f"{district}.#")
     procs = [relay_process(database, amqp_uri, name) for _ in range(2)]
     try:
         first = wait_for_leader(conn, name)
         stream = new_stream()
-        event = store.append(stream, district, 0, [NewEvent("ComplaintReceived", {}, "op")])[0]
+        event = store.append(
+            stream, district, 0, [NewEvent("ComplaintReceived", {}, "op")]
+        )[0]
         assert len(sub.drain(received(1))) == 1
         # Killed between the broker's confirm and the checkpoint, the leader's successor
         # would rightly publish event 1 again (at least once); wait past that window.

@@ -18,19 +18,26 @@ def ev(type_="ComplaintReceived", **data):
 
 def test_a_new_stream_starts_at_version_one_and_chains_its_hashes(store):
     stream = new_stream()
-    first, second = store.append(stream, "binhai", 0, [ev(n=1), ev("ComplaintAccepted")])
+    first, second = store.append(
+        stream, "binhai", 0, [ev(n=1), ev("ComplaintAccepted")]
+    )
     assert (first.stream_version, second.stream_version) == (1, 2)
     assert first.prev_hash == bytes(32) and second.prev_hash == first.hash
     assert first.correlation_id == stream  # the stream is the case by default
-    assert [e.type for e in store.read_stream(stream)] == ["ComplaintReceived",
-                                                          "ComplaintAccepted"]
+    assert [e.type for e in store.read_stream(stream)] == [
+        "ComplaintReceived",
+        "ComplaintAccepted",
+    ]
 
 
 def test_appending_behind_or_ahead_of_the_stream_names_both_versions(store):
     stream = new_stream()
     store.append(stream, "binhai", 0, [ev(), ev()])
-    with pytest.raises(ConcurrencyError, match=rf"{stream}: expected version 1, but the "
-                                               r"stream is at version 2"):
+    with pytest.raises(
+        ConcurrencyError,
+        match=rf"{stream}: expected version 1, but the "
+        r"stream is at version 2",
+    ):
         store.append(stream, "binhai", 1, [ev()])
     with pytest.raises(ConcurrencyError, match="expected version 5"):
         store.append(stream, "binhai", 5, [ev()])
@@ -38,7 +45,8 @@ def test_appending_behind_or_ahead_of_the_stream_names_both_versions(store):
 
 
 def test_concurrent_appenders_of_one_version_leave_one_winner_and_an_intact_chain(
-        database, store):
+    database, store
+):
     stream = new_stream()
     store.append(stream, "binhai", 0, [ev()])
 
@@ -81,7 +89,9 @@ def test_a_conflict_inside_a_callers_transaction_rolls_all_of_it_back(store):
 def test_a_stream_stays_in_its_district(store):
     stream = new_stream()
     store.append(stream, "binhai", 0, [ev()])
-    with pytest.raises(InvalidEvent, match=f"stream {stream} belongs to district binhai"):
+    with pytest.raises(
+        InvalidEvent, match=f"stream {stream} belongs to district binhai"
+    ):
         store.append(stream, "jinghai", 1, [ev()])
 
 
@@ -89,23 +99,31 @@ def test_a_stream_reads_as_it_stood_at_a_version_or_a_time(conn):
     clock_time = [None]
     store = EventStore(conn, clock=lambda: clock_time[0])
     from datetime import UTC, datetime
+
     t0 = datetime(2026, 10, 1, 8, tzinfo=UTC)
     stream = new_stream()
     for i in range(3):
         clock_time[0] = t0 + timedelta(days=i)
         store.append(stream, "binhai", i, [ev(step=i)])
-    assert [e.data["step"] for e in store.read_stream(stream, up_to_version=2)] == [0, 1]
+    assert [e.data["step"] for e in store.read_stream(stream, up_to_version=2)] == [
+        0,
+        1,
+    ]
     at = store.read_stream(stream, at=t0 + timedelta(days=1, hours=1))
     assert [e.data["step"] for e in at] == [0, 1]
 
 
-@pytest.mark.parametrize("stream, district, data, message", [
-    ("Complaint 1", "binhai", {}, "category-id"),
-    ("complaint-1", "Bin Hai", {}, "district"),
-    ("complaint-1", "binhai", {"amount": 1.5}, "float"),
-])
+@pytest.mark.parametrize(
+    "stream, district, data, message",
+    [
+        ("Complaint 1", "binhai", {}, "category-id"),
+        ("complaint-1", "Bin Hai", {}, "district"),
+        ("complaint-1", "binhai", {"amount": 1.5}, "float"),
+    ],
+)
 def test_malformed_events_are_refused_before_anything_is_written(
-        store, stream, district, data, message):
+    store, stream, district, data, message
+):
     with pytest.raises(InvalidEvent, match=message):
         store.append(stream, district, 0, [ev(**data)])
 

@@ -18,18 +18,28 @@ def tamper(admin_conn, statement, params):
 
 
 def liuhen(database, *args):
-    return subprocess.run([sys.executable, "-m", "liuhen", *args], env=database.env(),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "liuhen", *args],
+        env=database.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.fixture
 def chain(store):
     stream = new_stream()
-    events = store.append(stream, "binhai", 0, [
-        NewEvent("ComplaintReceived", {"unit": "u1"}, "op"),
-        NewEvent("ComplaintAccepted", {}, "op"),
-        NewEvent("ComplaintDispatched", {"unit": "u2"}, "op"),
-    ])
+    events = store.append(
+        stream,
+        "binhai",
+        0,
+        [
+            NewEvent("ComplaintReceived", {"unit": "u1"}, "op"),
+            NewEvent("ComplaintAccepted", {}, "op"),
+            NewEvent("ComplaintDispatched", {"unit": "u2"}, "op"),
+        ],
+    )
     return stream, events
 
 
@@ -41,11 +51,16 @@ def test_an_untouched_stream_verifies(conn, chain, database):
     assert "intact: 3 events in 1 streams" in done.stdout
 
 
-def test_an_altered_row_is_found_and_its_position_named(admin_conn, conn, chain, database):
+def test_an_altered_row_is_found_and_its_position_named(
+    admin_conn, conn, chain, database
+):
     stream, events = chain
     target = events[1]
-    tamper(admin_conn, "UPDATE eventlog.events SET data = '{\"unit\": \"u9\"}'"
-           " WHERE position = %s", (target.position,))
+    tamper(
+        admin_conn,
+        'UPDATE eventlog.events SET data = \'{"unit": "u9"}\' WHERE position = %s',
+        (target.position,),
+    )
     report = verify(conn, stream_id=stream)
     assert report.first.position == target.position
     assert "hash does not match" in report.first.problem
@@ -56,27 +71,42 @@ def test_an_altered_row_is_found_and_its_position_named(admin_conn, conn, chain,
 
 def test_a_deleted_event_inside_a_stream_is_found(admin_conn, conn, chain):
     stream, events = chain
-    tamper(admin_conn, "DELETE FROM eventlog.events WHERE position = %s",
-           (events[1].position,))
+    tamper(
+        admin_conn,
+        "DELETE FROM eventlog.events WHERE position = %s",
+        (events[1].position,),
+    )
     report = verify(conn, stream_id=stream)
     assert (report.first.position, report.first.problem) == (
-        events[2].position, "version 2 is missing")
+        events[2].position,
+        "version 2 is missing",
+    )
 
 
 def test_swapped_contents_are_found(admin_conn, conn, chain):
     stream, events = chain
     a, b = events[0], events[2]
-    tamper(admin_conn, "UPDATE eventlog.events SET data = CASE position WHEN %s THEN "
-           "%s::jsonb ELSE %s::jsonb END WHERE position IN (%s, %s)",
-           (a.position, '{"unit": "u2"}', '{"unit": "u1"}', a.position, b.position))
+    tamper(
+        admin_conn,
+        "UPDATE eventlog.events SET data = CASE position WHEN %s THEN "
+        "%s::jsonb ELSE %s::jsonb END WHERE position IN (%s, %s)",
+        (a.position, '{"unit": "u2"}', '{"unit": "u1"}', a.position, b.position),
+    )
     report = verify(conn, stream_id=stream)
     assert [brk.position for brk in report.breaks] == [a.position, b.position]
 
 
-def test_the_command_line_fails_with_one_readable_line_when_the_database_is_away(tmp_path):
+def test_the_command_line_fails_with_one_readable_line_when_the_database_is_away(
+    tmp_path,
+):
     env = {"PATH": "/usr/bin:/bin", "LIUHEN_DATABASE_URL": "postgresql://127.0.0.1:1/x"}
-    done = subprocess.run([sys.executable, "-m", "liuhen", "verify"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "liuhen", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("liuhen: cannot reach PostgreSQL")

@@ -9,11 +9,21 @@ T = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 
 
 def fields(**overrides):
-    base = dict(event_id=UUID(int=1), stream_id="complaint-1", stream_version=1,
-                district="binhai", type="ComplaintReceived", schema_version=1,
-                data={"b": 1, "a": ["x", {"z": None, "y": True}]}, actor="op-1",
-                reason=None, correlation_id="complaint-1", causation_id=None,
-                occurred_at=T, recorded_at=T)
+    base = dict(
+        event_id=UUID(int=1),
+        stream_id="complaint-1",
+        stream_version=1,
+        district="binhai",
+        type="ComplaintReceived",
+        schema_version=1,
+        data={"b": 1, "a": ["x", {"z": None, "y": True}]},
+        actor="op-1",
+        reason=None,
+        correlation_id="complaint-1",
+        causation_id=None,
+        occurred_at=T,
+        recorded_at=T,
+    )
     return canonical.hashed_fields(**{**base, **overrides})
 
 
@@ -39,12 +49,24 @@ def test_floats_are_refused_with_the_path_that_holds_them():
 
 def test_every_hashed_field_changes_the_hash():
     reference = canonical.chain(canonical.GENESIS, canonical.encode(fields()))
-    variants = dict(stream_version=2, district="jinghai", type="X", schema_version=2,
-                    data={}, actor="op-2", reason="r", correlation_id="c",
-                    causation_id="e", occurred_at=T + timedelta(microseconds=1),
-                    recorded_at=T + timedelta(seconds=1), event_id=UUID(int=2),
-                    stream_id="complaint-2")
+    variants = dict(
+        stream_version=2,
+        district="jinghai",
+        type="X",
+        schema_version=2,
+        data={},
+        actor="op-2",
+        reason="r",
+        correlation_id="c",
+        causation_id="e",
+        occurred_at=T + timedelta(microseconds=1),
+        recorded_at=T + timedelta(seconds=1),
+        event_id=UUID(int=2),
+        stream_id="complaint-2",
+    )
     for name, value in variants.items():
-        changed = canonical.chain(canonical.GENESIS, canonical.encode(fields(**{name: value})))
+        changed = canonical.chain(
+            canonical.GENESIS, canonical.encode(fields(**{name: value}))
+        )
         assert changed != reference, name
     assert canonical.chain(b"\x01" * 32, canonical.encode(fields())) != reference

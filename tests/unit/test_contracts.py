@@ -31,19 +31,39 @@ def registry_with_two_versions() -> Registry:
 def recorded(type_="ComplaintReceived", version=1, data=None) -> RecordedEvent:
     now = datetime(2026, 11, 23, tzinfo=UTC)
     return RecordedEvent(
-        position=7, tx_id=100, event_id=uuid4(), stream_id="complaint-C1", stream_version=1,
-        district="binhai", type=type_, schema_version=version,
+        position=7,
+        tx_id=100,
+        event_id=uuid4(),
+        stream_id="complaint-C1",
+        stream_version=1,
+        district="binhai",
+        type=type_,
+        schema_version=version,
         data=data if data is not None else {"channel": "12345", "phone": "13800000000"},
-        actor="op-1", reason=None, correlation_id="complaint-C1", causation_id=None,
-        occurred_at=now, recorded_at=now, prev_hash=bytes(32), hash=b"\xab" * 32)
+        actor="op-1",
+        reason=None,
+        correlation_id="complaint-C1",
+        causation_id=None,
+        occurred_at=now,
+        recorded_at=now,
+        prev_hash=bytes(32),
+        hash=b"\xab" * 32,
+    )
 
 
-@pytest.mark.parametrize("district, category, type_, key", [
-    ("binhai", "complaint", "ComplaintDispatched", "binhai.complaint.dispatched"),
-    ("binhai", "complaint", "ComplaintExtensionRequested",
-     "binhai.complaint.extension_requested"),
-    ("jinghai", "case", "DecisionMade", "jinghai.case.decision_made"),
-])
+@pytest.mark.parametrize(
+    "district, category, type_, key",
+    [
+        ("binhai", "complaint", "ComplaintDispatched", "binhai.complaint.dispatched"),
+        (
+            "binhai",
+            "complaint",
+            "ComplaintExtensionRequested",
+            "binhai.complaint.extension_requested",
+        ),
+        ("jinghai", "case", "DecisionMade", "jinghai.case.decision_made"),
+    ],
+)
 def test_routing_keys_begin_with_the_district(district, category, type_, key):
     assert routing_key(district, category, type_) == key
 
@@ -51,14 +71,19 @@ def test_routing_keys_begin_with_the_district(district, category, type_, key):
 def test_old_versions_are_upcast_to_the_latest():
     reg = registry_with_two_versions()
     assert reg.upcast("ComplaintReceived", 1, {"channel": "letter"}) == (
-        2, {"channel": "letter", "category": "unknown"})
+        2,
+        {"channel": "letter", "category": "unknown"},
+    )
 
 
 def test_public_payload_carries_only_declared_fields():
     env = envelope(recorded(), registry_with_two_versions())
     assert env["data"] == {"channel": "12345", "category": "unknown"}
     assert env["schema_version"] == 2
-    assert "13800000000" not in message(recorded(), registry_with_two_versions())[1].decode()
+    assert (
+        "13800000000"
+        not in message(recorded(), registry_with_two_versions())[1].decode()
+    )
 
 
 def test_an_unregistered_type_is_published_without_its_data():
