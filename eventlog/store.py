@@ -71,12 +71,15 @@ RETURNING position, tx_id::text::bigint, prev_hash, hash
 # (the xmin of the current snapshot). Every such transaction has committed or rolled
 # back, so no row can ever appear behind the reader's checkpoint again. The price: a
 # long-running writer holds readers back until it ends (latency, never loss).
+# The ORDER BY names the table's columns: unqualified, `tx_id` would be the output
+# column (the bigint cast), which the index cannot order, and every read would sort
+# everything after the checkpoint.
 TAIL = f"""
 SELECT {COLUMNS} FROM eventlog.events
  WHERE (tx_id, position) > (%(tx)s::text::xid8, %(pos)s)
    AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
    {{filters}}
- ORDER BY tx_id, position
+ ORDER BY events.tx_id, events.position
  LIMIT %(limit)s
 """
 

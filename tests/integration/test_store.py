@@ -7,7 +7,7 @@ import psycopg
 import pytest
 
 from eventlog.model import ConcurrencyError, InvalidEvent, NewEvent
-from eventlog.store import EventStore
+from eventlog.store import TAIL, EventStore
 from eventlog.verify import verify
 from tests.conftest import new_stream
 
@@ -147,3 +147,26 @@ def test_readers_filter_by_district_and_type_and_resume_from_a_position(store):
     assert {e.type for e in typed} == {"ComplaintAccepted"}
     with pytest.raises(InvalidEvent, match="no event at position"):
         store.checkpoint_of(10**12)
+
+
+def test_tailing_reads_walk_the_commit_order_index_without_sorting(store, admin_conn):
+    """A reader far behind must not sort everything after its checkpoint on each read:
+    that made the relay slower the further it fell behind (found by bench/append)."""
+    for _ in range(50):
+        store.append(new_stream("thing"), "binhai", 0, [ev() for _ in range(20)])
+    admin_conn.execute("ANALYZE eventlog.events")
+    query = (
+        TAIL.format(filters="")
+        .replace("%(tx)s", "$1")
+        .replace("%(pos)s", "$2")
+        .replace("%(limit)s", "$3")
+    )
+    with admin_conn.transaction():
+        admin_conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        admin_conn.execute(f"PREPARE tail(text, bigint, bigint) AS {query}")
+        plan = "\n".join(
+            r[0] for r in admin_conn.execute("EXPLAIN EXECUTE tail('0', 0, 500)")
+        )
+        admin_conn.execute("DEALLOCATE tail")
+    assert "Sort" not in plan, plan
+    assert "events_commit_order" in plan, plan
