@@ -21,9 +21,12 @@ GENESIS = bytes(32)
 
 
 def timestamp(value: datetime) -> str:
+    """UTC, microseconds, and always four digits of year: strftime("%Y") writes year 5
+    as "5", which PostgreSQL reads as 2005."""
     if value.tzinfo is None:
         raise ValueError("event times must be timezone-aware")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    utc = value.astimezone(UTC)
+    return f"{utc.year:04d}-{utc:%m-%dT%H:%M:%S.%f}Z"
 
 
 def _check_value(value, path="data"):
@@ -35,6 +38,7 @@ def _check_value(value, path="data"):
         for key, item in value.items():
             if not isinstance(key, str):
                 raise TypeError(f"{path} has a non-string key {key!r}")
+            _check_value(key, f"{path} key {key!r}")
             _check_value(item, f"{path}.{key}")
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):

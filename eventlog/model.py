@@ -1,13 +1,14 @@
 """What the log stores, and the errors it raises."""
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID, uuid4
 
 STREAM_ID = re.compile(r"^[a-z][a-z0-9_]*-[A-Za-z0-9_.:-]+$")
 DISTRICT = re.compile(r"^[a-z][a-z0-9_]{1,31}$")
+EVENT_TYPE = re.compile(r"^[A-Z][A-Za-z0-9]{0,99}$")
 
 
 def category(stream_id: str) -> str:
@@ -77,17 +78,47 @@ class EventLogError(Exception):
 class ConcurrencyError(EventLogError):
     """Wrong expected version: somebody appended to the stream first."""
 
-    def __init__(self, stream_id: str, expected: int, actual: int | None):
+    def __init__(
+        self, stream_id: str, expected: int, actual: int | None, detail: str = ""
+    ):
         self.stream_id, self.expected, self.actual = stream_id, expected, actual
-        found = (
-            f"the stream is at version {actual}"
-            if actual is not None
-            else f"another writer appended version {expected + 1} first"
-        )
-        super().__init__(
-            f"stream {stream_id}: expected version {expected}, but {found}"
-        )
+        if detail:
+            found = f"the stream is at version {actual}, but {detail}"
+        elif actual is not None:
+            found = f"but the stream is at version {actual}"
+        else:
+            found = f"but another writer appended version {expected + 1} first"
+        super().__init__(f"stream {stream_id}: expected version {expected}, {found}")
 
 
 class InvalidEvent(EventLogError, ValueError):
     pass
+
+
+def check(event: NewEvent) -> NewEvent:
+    """The event as it will be hashed, or InvalidEvent naming what is wrong.
+
+    What is hashed must be what PostgreSQL stores and gives back: a field of another
+    type (an int actor, a "1" schema version) or another spelling of a UUID would come
+    back different, and the untouched row would fail verification.
+    """
+    if not isinstance(event.type, str) or not EVENT_TYPE.match(event.type):
+        raise InvalidEvent(f"event type {event.type!r} is not a CamelCase name")
+    if not isinstance(event.data, dict):
+        raise InvalidEvent(f"{event.type}: data must be an object, not {event.data!r}")
+    if not isinstance(event.actor, str) or not event.actor:
+        raise InvalidEvent(f"{event.type}: actor must be a non-empty string")
+    for name in ("reason", "correlation_id", "causation_id"):
+        value = getattr(event, name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidEvent(f"{event.type}: {name} must be a string or None")
+    version = event.schema_version
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise InvalidEvent(f"{event.type}: schema_version must be a positive integer")
+    try:
+        event_id = UUID(str(event.event_id))
+    except ValueError:
+        raise InvalidEvent(
+            f"{event.type}: event_id {event.event_id!r} is not a UUID"
+        ) from None
+    return replace(event, event_id=event_id)

@@ -21,13 +21,16 @@ import psycopg
 import structlog
 
 from contracts.envelope import message
+from contracts.registry import Registry
 
 from .model import Checkpoint, RecordedEvent
 from .store import NOTIFY_CHANNEL, EventStore
 
 EXCHANGE = "liuhen.events"
+DEAD_LETTERS = "liuhen.dead-letters"  # where subscriptions park what keeps failing
 RELAY_LOCK = 0x11A0_0002
 log = structlog.get_logger("eventlog.relay")
+WITHHELD = Registry()  # knows no type: every payload withheld
 
 
 class PublishFailed(Exception):
@@ -35,7 +38,11 @@ class PublishFailed(Exception):
 
 
 def connect_amqp(uri: str, timeout: float = 10.0) -> amqp.Connection:
-    """A connected py-amqp connection from an `amqp://user:pass@host:port/vhost` URI."""
+    """A connected py-amqp connection from an `amqp://user:pass@host:port/vhost` URI.
+
+    Socket timeouts on both directions: a broker that stops reading (a memory alarm
+    blocks publishers) must raise, not hang the relay while it holds the lead.
+    """
     url = urlparse(uri)
     vhost = unquote(url.path[1:]) if len(url.path) > 1 else "/"
     conn = amqp.Connection(
@@ -44,6 +51,8 @@ def connect_amqp(uri: str, timeout: float = 10.0) -> amqp.Connection:
         password=unquote(url.password or "guest"),
         virtual_host=vhost,
         connect_timeout=timeout,
+        read_timeout=timeout,
+        write_timeout=timeout,
     )
     conn.connect()
     return conn
@@ -69,6 +78,7 @@ class AmqpPublisher:
         self.channel.exchange_declare(
             self.exchange, "topic", durable=True, auto_delete=False
         )
+        declare_dead_letters(self.channel)
         self.channel.confirm_select()
         self.channel.events["basic_ack"].add(self._on_ack)
         self.channel.events["basic_nack"].add(self._on_nack)
@@ -113,6 +123,14 @@ class AmqpPublisher:
                 pass
         self.conn = self.channel = None
         self._pending.clear()
+
+
+def declare_dead_letters(channel) -> None:
+    """A fanout exchange and a durable queue that keeps what subscriptions gave up on,
+    for an operator to inspect and re-publish."""
+    channel.exchange_declare(DEAD_LETTERS, "fanout", durable=True, auto_delete=False)
+    channel.queue_declare(DEAD_LETTERS, durable=True, auto_delete=False)
+    channel.queue_bind(DEAD_LETTERS, DEAD_LETTERS, "")
 
 
 def load_checkpoint(conn, name: str) -> Checkpoint:
@@ -201,6 +219,12 @@ class Relay:
                 stop.wait(self.standby_interval)
                 return
             self.is_leader = True
+            # The lock lives as long as this session. If the leader's host dies without
+            # closing it, the server would hold the lock until TCP gives up (two hours
+            # by default): short keepalives free it within about half a minute.
+            conn.execute("SET tcp_keepalives_idle = 10")
+            conn.execute("SET tcp_keepalives_interval = 5")
+            conn.execute("SET tcp_keepalives_count = 3")
             # This connection writes only the checkpoint. Not waiting for the disk flush
             # is safe: a checkpoint lost in a server crash only makes the relay publish
             # that batch again, which at-least-once delivery allows; waiting cost a
@@ -210,8 +234,8 @@ class Relay:
             store, checkpoint = EventStore(conn), load_checkpoint(conn, self.name)
             log.info("relay leading", relay=self.name, position=checkpoint.position)
             publisher = self.publisher_factory()
-            publisher.connect()
             try:
+                publisher.connect()  # in the try: a failed connect is closed too
                 while not stop.is_set():
                     events = store.read_after(checkpoint, limit=self.batch_size)
                     if not events:
@@ -225,5 +249,17 @@ class Relay:
                 publisher.close()
 
     def _item(self, event: RecordedEvent) -> tuple[str, bytes, str]:
-        key, body = self.encode(event)
+        """An event whose payload cannot be encoded (an upcaster's bug, say) goes out
+        with its data withheld, as an unregistered type would: skipping it would leave
+        a gap, and stopping would hold back every event after it."""
+        try:
+            key, body = self.encode(event)
+        except Exception:
+            log.exception(
+                "event published without its data: its payload failed to encode",
+                event_id=str(event.event_id),
+                position=event.position,
+                type=event.type,
+            )
+            key, body = message(event, WITHHELD)
         return key, body, str(event.event_id)

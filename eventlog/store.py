@@ -7,7 +7,7 @@ that a handler's events and its projection rows commit together.
 """
 
 from collections.abc import Callable, Iterable, Sequence
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import psycopg
@@ -22,6 +22,7 @@ from .model import (
     InvalidEvent,
     NewEvent,
     RecordedEvent,
+    check,
 )
 
 NOTIFY_CHANNEL = "liuhen_events"
@@ -40,18 +41,28 @@ COLUMNS = (
 # version and district come from the same values as parameters), so the hash covers
 # what is stored, and `verify` re-encodes the row to prove it. The statement inserts
 # only if the stream's head is at the expected version and in the same district:
-# otherwise it inserts nothing and the caller explains why. Two appenders that read the
-# same head both try to insert the same version; the unique (stream_id, stream_version)
-# index makes the second wait for the first and then fail, so a chain never forks.
+# otherwise it inserts nothing and the caller explains why.
+#
+# Readers follow (tx_id, position), and a transaction's id is taken at its first write,
+# not at commit. A transaction that took its id early (say by writing a projection row)
+# and appends after another transaction appended to the same stream and committed would
+# put version n+1 before version n in commit-safe order. So the head's transaction must
+# not be later than ours; if it is, the append is refused as a conflict and the command
+# is retried in a new transaction, whose id is later than the head's.
+#
+# Two appenders that read the same head both try to insert the same version; the unique
+# (stream_id, stream_version) index makes the second wait for the first and then fail,
+# so a chain never forks.
 APPEND = """
 WITH e AS (SELECT %(event)s::text AS t, %(event)s::jsonb AS j),
-head AS (SELECT stream_version, hash, district FROM eventlog.events
+head AS (SELECT stream_version, hash, district, tx_id FROM eventlog.events
           WHERE stream_id = %(stream)s ORDER BY stream_version DESC LIMIT 1),
 next AS (
     SELECT e.t, e.j, coalesce(head.hash, %(genesis)s::bytea) AS prev
       FROM e LEFT JOIN head ON true
      WHERE coalesce(head.stream_version, 0) = %(expected)s
-       AND coalesce(head.district, %(district)s) = %(district)s)
+       AND coalesce(head.district, %(district)s) = %(district)s
+       AND (head.tx_id IS NULL OR head.tx_id <= pg_current_xact_id()))
 INSERT INTO eventlog.events (
     event_id, stream_id, stream_version, district, type, schema_version, data, actor,
     reason, correlation_id, causation_id, occurred_at, recorded_at, prev_hash, hash)
@@ -86,6 +97,10 @@ SELECT {COLUMNS} FROM eventlog.events
 
 def _row(values) -> RecordedEvent:
     return RecordedEvent(*values)
+
+
+class _Refused(Exception):
+    """A statement of a batch inserted nothing; explained after the rollback."""
 
 
 class EventStore:
@@ -168,11 +183,25 @@ class EventStore:
                 if not rows:
                     raise self._refusal(stream_id, district, expected_version)
                 self._notify()
-            else:  # several events, or inside the caller's transaction
-                with self.transaction() if self._depth == 0 else nullcontext():
-                    rows = self._append_many(params)
-                    if len(rows) < len(params):
-                        raise self._refusal(stream_id, district, expected_version)
+            elif len(params) == 1:  # inside the caller's transaction
+                rows = self._append_many(params)
+                if not rows:
+                    raise self._refusal(stream_id, district, expected_version)
+            else:
+                # Several events: each statement checks its own head, so after a refused
+                # first event a later one could still fit. Our own transaction or a
+                # savepoint in the caller's undoes them all before we explain.
+                try:
+                    with (
+                        self.transaction()
+                        if self._depth == 0
+                        else self.conn.transaction()
+                    ):
+                        rows = self._append_many(params)
+                        if len(rows) < len(params):
+                            raise _Refused
+                except _Refused:
+                    raise self._refusal(stream_id, district, expected_version) from None
         except psycopg.errors.UniqueViolation as exc:
             if exc.diag.constraint_name == "events_event_id_key":
                 raise InvalidEvent(
@@ -197,18 +226,30 @@ class EventStore:
         return rows
 
     def _refusal(self, stream_id: str, district: str, expected: int) -> Exception:
-        """Why the statement inserted nothing: the head moved, or another district."""
+        """Why the statement inserted nothing: the head moved, another district, or a
+        head written by a later transaction."""
         head = self.conn.execute(
-            "SELECT stream_version, district FROM eventlog.events WHERE stream_id = %s"
+            "SELECT stream_version, district, tx_id > pg_current_xact_id_if_assigned()"
+            " FROM eventlog.events WHERE stream_id = %s"
             " ORDER BY stream_version DESC LIMIT 1",
             (stream_id,),
         ).fetchone()
-        version, owner = head if head else (0, district)
+        version, owner, later = head if head else (0, district, False)
         if version != expected:
             return ConcurrencyError(stream_id, expected, version)
-        return InvalidEvent(
-            f"stream {stream_id} belongs to district {owner}, not {district}"
-        )
+        if owner != district:
+            return InvalidEvent(
+                f"stream {stream_id} belongs to district {owner}, not {district}"
+            )
+        if later:
+            return ConcurrencyError(
+                stream_id,
+                expected,
+                version,
+                detail="its head was appended by a later transaction that committed "
+                "first; retry in a new transaction",
+            )
+        return InvalidEvent(f"stream {stream_id}: the append was refused")
 
     def _notify(self) -> None:
         """Called after the commit: the relay must never be woken before it can see."""
@@ -220,6 +261,7 @@ class EventStore:
     @staticmethod
     def _prepare(stream_id, district, version, event: NewEvent, recorded_at):
         """(RecordedEvent fields, canonical text) of one event."""
+        event = check(event)
         fields = dict(
             event_id=event.event_id,
             stream_id=stream_id,

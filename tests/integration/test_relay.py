@@ -89,12 +89,21 @@ def test_events_arrive_in_stream_order_with_district_keys_and_public_data_only(
 class Counter:
     name = "counter"
     db = Database()
+    calls: list = []  # every invocation, applied or not
 
     @subscribe("*.complaint.received")
     def on_received(self, envelope):
+        Counter.calls.append(envelope["event_id"])
         with self.db.transaction():
             if first_delivery(self.db, "counter.on_received", envelope["event_id"]):
                 self.db.execute("SELECT 1")  # the effect would be here
+
+
+def wait_until(condition, timeout=20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.05)
+    return condition()
 
 
 def test_a_nameko_service_consumes_through_subscribe_and_applies_each_event_once(
@@ -111,17 +120,15 @@ def test_a_nameko_service_consumes_through_subscribe_and_applies_each_event_once
                 0,
                 [NewEvent("ComplaintReceived", {"channel": "letter"}, "op")],
             )[0]
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline and not applied(conn, recorded.event_id):
-                time.sleep(0.05)
-            assert applied(conn, recorded.event_id) == 1
-            # Redeliver the same event, as a broker would after a lost ack.
-            relay_publisher = relay.publisher_factory()
-            relay_publisher.connect()
+            event_id = str(recorded.event_id)
+            assert wait_until(lambda: applied(conn, recorded.event_id) == 1)
+            # Redeliver the same event twice, as a broker would after a lost ack.
+            publisher = relay.publisher_factory()
+            publisher.connect()
             key, body = encode(recorded)
-            relay_publisher.publish([(key, body, str(recorded.event_id))] * 2)
-            relay_publisher.close()
-            time.sleep(1.0)
+            publisher.publish([(key, body, event_id)] * 2)
+            publisher.close()
+            assert wait_until(lambda: Counter.calls.count(event_id) == 3)
             assert applied(conn, recorded.event_id) == 1
     finally:
         container.stop()
@@ -211,3 +218,68 @@ def test_a_standby_relay_takes_over_when_the_leader_is_killed(
             p.kill()
             p.wait()
         sub.close()
+
+
+def test_an_event_whose_payload_fails_to_encode_goes_out_withheld_and_the_relay_goes_on(
+    database, amqp_uri, store
+):
+    district = new_district()
+    sub = Subscriber(amqp_uri, f"{district}.#")
+
+    def fragile(event):
+        if event.type == "ComplaintBroken":
+            raise KeyError("an upcaster's bug")
+        return encode(event)
+
+    try:
+        with running_relay(database, amqp_uri, encode=fragile):
+            store.append(
+                new_stream(),
+                district,
+                0,
+                [
+                    NewEvent("ComplaintBroken", {"x": "y"}, "op"),
+                    NewEvent("ComplaintReceived", {"channel": "web"}, "op"),
+                ],
+            )
+            got = sub.drain(received(2))
+    finally:
+        sub.close()
+    assert [m.envelope["type"] for m in got] == ["ComplaintBroken", "ComplaintReceived"]
+    assert got[0].envelope["data"] is None
+    assert got[1].envelope["data"] == {"channel": "web"}
+
+
+class Failing:
+    name = "failing"
+
+    @subscribe("*.complaint.received", delivery_limit=2)
+    def on_received(self, envelope):
+        raise RuntimeError("this handler always fails")
+
+
+def test_a_message_that_keeps_failing_is_parked_as_a_dead_letter(
+    database, amqp_uri, nameko_config, store
+):
+    district = new_district()
+    container = ServiceContainer(Failing, nameko_config)
+    container.start()
+    dead = None
+    try:
+        with running_relay(database, amqp_uri, encode=encode):
+            recorded = store.append(
+                new_stream(),
+                district,
+                0,
+                [NewEvent("ComplaintReceived", {"channel": "web"}, "op")],
+            )[0]
+            dead = Subscriber(amqp_uri, "unused", queue="liuhen.dead-letters")
+            wanted = str(recorded.event_id)
+            got = dead.drain(
+                lambda r: any(m.envelope["event_id"] == wanted for m in r), timeout=30
+            )
+            assert wanted in {m.envelope["event_id"] for m in got}
+    finally:
+        container.stop()
+        if dead is not None:
+            dead.close(delete=False)

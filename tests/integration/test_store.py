@@ -170,3 +170,44 @@ def test_tailing_reads_walk_the_commit_order_index_without_sorting(store, admin_
         admin_conn.execute("DEALLOCATE tail")
     assert "Sort" not in plan, plan
     assert "events_commit_order" in plan, plan
+
+
+def test_a_stream_never_goes_backwards_in_commit_order(database, store):
+    """Readers follow (tx_id, position). A transaction that took its id early must not
+    append behind a head written by a later transaction, or a reader would receive
+    version 2 before version 1 (found in review)."""
+    stream = new_stream()
+    with psycopg.connect(database.app, autocommit=True) as early:
+        early_store = EventStore(early)
+        with early_store.transaction():
+            early_store.append(new_stream(), "binhai", 0, [ev()])  # takes an xid now
+            store.append(stream, "binhai", 0, [ev()])  # a later xid, committed first
+            with pytest.raises(ConcurrencyError, match="later transaction"):
+                early_store.append(stream, "binhai", 1, [ev("ComplaintAccepted")])
+    store.append(stream, "binhai", 1, [ev("ComplaintAccepted")])  # a retry succeeds
+    versions = [
+        e.stream_version for e in store.read_after(limit=10**6) if e.stream_id == stream
+    ]
+    assert versions == [1, 2]
+
+
+def test_a_refused_batch_inside_a_callers_transaction_writes_none_of_it(store):
+    stream = new_stream()
+    store.append(stream, "binhai", 0, [ev()])
+    with store.transaction():
+        with pytest.raises(ConcurrencyError, match="is at version 1"):
+            store.append(stream, "binhai", 0, [ev(), ev()])  # 2nd would fit at v2
+    assert store.stream_version(stream) == 1
+
+
+@pytest.mark.parametrize("column, value", [("tx_id", "'1'::xid8"), ("position", "1")])
+def test_the_writer_cannot_choose_what_the_database_assigns(conn, column, value):
+    override = "OVERRIDING SYSTEM VALUE" if column == "position" else ""
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(
+            f"INSERT INTO eventlog.events ({column}, event_id, stream_id,"
+            " stream_version, district, type, schema_version, data, actor,"
+            f" occurred_at, recorded_at, prev_hash, hash) {override} VALUES ({value},"
+            " gen_random_uuid(), 'x-1', 1, 'binhai', 'X', 1, '{}', 'a', now(), now(),"
+            " sha256(''), sha256(''))"
+        )

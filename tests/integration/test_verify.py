@@ -2,6 +2,8 @@
 
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta, timezone
+from uuid import UUID
 
 import pytest
 
@@ -110,3 +112,30 @@ def test_the_command_line_fails_with_one_readable_line_when_the_database_is_away
     assert done.returncode == 2
     lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("liuhen: cannot reach PostgreSQL")
+
+
+@pytest.mark.parametrize(
+    "data, occurred_at, event_id",
+    [
+        ({"text": "滨海新区 \u2028 \t\n \x7f", "none": None, "big": 2**70}, None, None),
+        ({"nested": [{"b": True, "a": [1, "二"]}], "empty": {}}, None, None),
+        ({}, datetime(5, 3, 1, 12, tzinfo=UTC), None),  # a year below 1000
+        ({}, datetime(2026, 1, 1, 8, tzinfo=timezone(timedelta(hours=8))), None),
+        ({}, None, "6F9619FF8B86D011B42D00C04FC964FF"),  # a UUID in another spelling
+    ],
+)
+def test_what_is_stored_verifies_whatever_its_shape(
+    store, conn, data, occurred_at, event_id
+):
+    extra = {"event_id": UUID(event_id)} if event_id else {}
+    stream = new_stream()
+    store.append(
+        stream,
+        "binhai",
+        0,
+        [NewEvent("ComplaintReceived", data, "op", occurred_at=occurred_at, **extra)],
+    )
+    report = verify(conn, stream_id=stream)
+    assert report.ok, report.breaks
+    if occurred_at:
+        assert store.read_stream(stream)[0].occurred_at == occurred_at

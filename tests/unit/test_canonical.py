@@ -70,3 +70,14 @@ def test_every_hashed_field_changes_the_hash():
         )
         assert changed != reference, name
     assert canonical.chain(b"\x01" * 32, canonical.encode(fields())) != reference
+
+
+def test_a_nul_in_a_key_is_refused_too():
+    with pytest.raises(ValueError, match="NUL"):
+        canonical.encode(fields(data={"a\x00": 1}))
+
+
+def test_years_below_1000_keep_four_digits():
+    assert canonical.timestamp(datetime(5, 3, 1, tzinfo=UTC)) == (
+        "0005-03-01T00:00:00.000000Z"
+    )
