@@ -6,6 +6,7 @@ set -euo pipefail
 
 PG_PORT=${PGPORT:-5432}
 AMQP_PORT=${LIUHEN_AMQP_PORT:-5672}
+APP_USER=${LIUHEN_DB_APP_USER:-liuhen_app}  # the role the services log in as
 am_root() { [ "$(id -u)" = 0 ]; }
 say() { echo "bringup: $*"; }
 die() { echo "bringup: $*" >&2; exit 1; }
@@ -36,6 +37,9 @@ postgresql() {
   fi
   local fresh=no
   if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    # Checked before installing: it goes unquoted into pg_hba.conf and a sed script.
+    [[ $APP_USER =~ ^[a-z_][a-z0-9_]*$ ]] ||
+      die "LIUHEN_DB_APP_USER=$APP_USER: use lower-case letters, digits and _ only"
     apt_install postgresql; fresh=yes
   fi
   local version; version=$(ls /etc/postgresql | sort -V | tail -n 1)
@@ -48,7 +52,7 @@ postgresql() {
     local user; user=$(id -un)
     runuser -u postgres -- psql -qc "DO \$\$BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$user') THEN CREATE ROLE \"$user\" SUPERUSER LOGIN; END IF; END\$\$" >/dev/null
     local hba; hba=$(runuser -u postgres -- psql -Atc 'SHOW hba_file')
-    grep -q liuhen_app "$hba" || sed -i '1i local all liuhen_app trust' "$hba"
+    grep -q "^local all $APP_USER trust$" "$hba" || sed -i "1i local all $APP_USER trust" "$hba"
     runuser -u postgres -- psql -qc 'SELECT pg_reload_conf()' >/dev/null
   fi
   say "PostgreSQL answers on 127.0.0.1:$PG_PORT"

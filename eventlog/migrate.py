@@ -8,9 +8,11 @@ Roles (cluster-wide):
 
 Migrations are `*.sql` files in `eventlog/migrations/` and then in each
 `services/<name>/migrations/`, applied in name order, once each, each in its own
-transaction, under an advisory lock so that concurrent runs do not collide.
+transaction, under an advisory lock so that concurrent runs do not collide; role
+setup takes a second lock, in the `postgres` database, because roles are cluster-wide.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +22,8 @@ from psycopg.conninfo import make_conninfo
 
 ROOT = Path(__file__).resolve().parent.parent
 OWNER, WRITER = "liuhen_owner", "liuhen_writer"
-MIGRATION_LOCK = 0x11A0_0001
+MIGRATION_LOCK = 0x11A0_0001  # in the migrated database
+ROLE_LOCK = 0x11A0_0003  # in the `postgres` database, shared by all
 
 
 @dataclass(frozen=True)
@@ -69,16 +72,80 @@ def ensure_database(admin_conninfo: str, dbname: str) -> bool:
         return True
 
 
+class RoleError(Exception):
+    """The configured roles cannot be set up safely: a readable reason."""
+
+
 def _create_role(conn, name: str, options: str) -> None:
     if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (name,)).fetchone():
         return
     try:
         conn.execute(sql.SQL("CREATE ROLE {} " + options).format(sql.Identifier(name)))
-    except psycopg.errors.DuplicateObject:  # a concurrent run made it first
-        pass
+    except (psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation):
+        pass  # a concurrent run made it first (pg_authid's unique index says so)
+
+
+@contextmanager
+def role_lock(admin_conninfo: str):
+    """Serialise role setup across every database of the cluster.
+
+    Roles are cluster-wide but advisory locks are per database, so the per-database
+    migration lock does not stop two runs on two databases from racing on CREATE
+    ROLE or ALTER ROLE ("tuple concurrently updated"). Every run takes this lock in
+    the `postgres` database, the one database they all share.
+    """
+    with psycopg.connect(
+        make_conninfo(admin_conninfo, dbname="postgres"), autocommit=True
+    ) as lock_conn:
+        lock_conn.execute("SELECT pg_advisory_lock(%s)", (ROLE_LOCK,))
+        try:
+            yield
+        finally:
+            lock_conn.execute("SELECT pg_advisory_unlock(%s)", (ROLE_LOCK,))
+
+
+def _refuse_dangerous_name(conn, app_user: str) -> None:
+    admin = conn.execute("SELECT current_user").fetchone()[0]
+    if app_user in (OWNER, WRITER):
+        raise RoleError(
+            f"LIUHEN_DB_APP_USER may not be {app_user}: the services would own or "
+            "hold the grants of the log; choose another name (default liuhen_app)"
+        )
+    if app_user == admin:
+        raise RoleError(
+            f"LIUHEN_DB_APP_USER may not be {app_user}, the role migrations connect "
+            "as: set another LIUHEN_DB_APP_USER (default liuhen_app)"
+        )
+
+
+def _check_app_role(conn, app_user: str) -> None:
+    """After setup: the application role must be bound by every guard."""
+    superuser, bypassrls, owner = conn.execute(
+        "SELECT rolsuper, rolbypassrls, pg_has_role(oid, %s, 'MEMBER')"
+        " FROM pg_roles WHERE rolname = %s",
+        (OWNER, app_user),
+    ).fetchone()
+    if superuser or bypassrls:
+        raise RoleError(
+            f"role {app_user} is still a superuser or bypasses row-level security; "
+            f"run ALTER ROLE {app_user} NOSUPERUSER NOBYPASSRLS as a superuser"
+        )
+    if owner:
+        via = conn.execute(
+            "SELECT string_agg(g.rolname, ', ' ORDER BY g.rolname)"
+            " FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid"
+            " JOIN pg_roles u ON u.oid = m.member WHERE u.rolname = %s",
+            (app_user,),
+        ).fetchone()[0]
+        raise RoleError(
+            f"role {app_user} is a member of {OWNER} (its roles: {via}), so it could "
+            "alter the log; revoke that membership, it needs only " + WRITER
+        )
 
 
 def ensure_roles(conn, app_user: str, app_password: str | None) -> None:
+    """Create and constrain the roles. Call under role_lock()."""
+    _refuse_dangerous_name(conn, app_user)
     _create_role(conn, OWNER, "NOLOGIN")
     _create_role(conn, WRITER, "NOLOGIN")
     _create_role(conn, app_user, "LOGIN")
@@ -86,6 +153,13 @@ def ensure_roles(conn, app_user: str, app_password: str | None) -> None:
     # Whatever the role was before, it may not bypass the guards.
     conn.execute(
         sql.SQL("ALTER ROLE {} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE").format(
+            ident
+        )
+    )
+    # A write transaction left idle holds back pg_snapshot_xmin, hence every event
+    # reader (see TAIL in store.py): the server ends such sessions.
+    conn.execute(
+        sql.SQL("ALTER ROLE {} SET idle_in_transaction_session_timeout = '60s'").format(
             ident
         )
     )
@@ -102,6 +176,7 @@ def ensure_roles(conn, app_user: str, app_password: str | None) -> None:
             sql.Identifier(dbname), sql.Identifier(OWNER)
         )
     )
+    _check_app_role(conn, app_user)
 
 
 def migrate(
@@ -115,7 +190,8 @@ def migrate(
     with psycopg.connect(admin_conninfo, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (MIGRATION_LOCK,))
         try:
-            ensure_roles(conn, app_user, app_password)
+            with role_lock(admin_conninfo):
+                ensure_roles(conn, app_user, app_password)
             conn.execute("CREATE SCHEMA IF NOT EXISTS liuhen_meta")
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS liuhen_meta.migrations ("

@@ -53,6 +53,9 @@ def cmd_verify(args, cfg) -> int:
                 task, completed=done, total=total
             ),
         )
+    if report.checked == 0 and (args.stream or args.district):
+        # A typo'd id would otherwise verify as "intact": say nothing was checked.
+        raise Failure(f"no events in {scope}")
     if report.ok:
         print(f"intact: {report.checked} events in {report.streams} streams ({scope})")
         return 0
@@ -106,24 +109,50 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+# The schema (or part of it) is not there: the user has not migrated this database.
+SCHEMA_MISSING = (
+    psycopg.errors.UndefinedTable,
+    psycopg.errors.UndefinedFunction,
+    psycopg.errors.InvalidSchemaName,
+)
+
+
+def first_line(exc: BaseException) -> str:
+    """PostgreSQL errors run on with LINE 1: ... and a caret: keep the reason."""
+    text = str(exc).strip()
+    return text.splitlines()[0].strip() if text else type(exc).__name__
+
+
+def is_connection_failure(exc: psycopg.Error) -> bool:
+    """The server could not be reached or the connection was lost.
+
+    Errors the server reports on a live connection (QueryCanceled, DeadlockDetected,
+    AdminShutdown, ...) are OperationalErrors too, but carry a SQLSTATE; libpq's own
+    connection failures carry none (or class 08, connection exception).
+    """
+    return isinstance(exc, psycopg.OperationalError) and (
+        exc.sqlstate is None or exc.sqlstate.startswith("08")
+    )
+
+
+def explain(exc: BaseException, cfg) -> str:
+    """The one line printed for a failure, never with a password in it."""
+    if isinstance(exc, psycopg.Error) and is_connection_failure(exc):
+        reason = first_line(exc).removeprefix("connection failed: ")
+        return f"cannot reach PostgreSQL ({cfg.safe_database_url}): {reason}"
+    if isinstance(exc, SCHEMA_MISSING):
+        return f"the schema is missing; run `liuhen migrate` ({first_line(exc)})"
+    return first_line(exc)
+
+
 def main(argv=None) -> int:
     args = parser().parse_args(argv)
     logs.configure()
     cfg = settings.load()
     try:
         return args.run(args, cfg)
-    except psycopg.OperationalError as exc:
-        reason = (
-            str(exc).strip().splitlines()[-1]
-            if str(exc).strip()
-            else type(exc).__name__
-        )
-        print(
-            f"liuhen: cannot reach PostgreSQL ({cfg.database_url}): {reason}",
-            file=sys.stderr,
-        )
-    except (Failure, psycopg.Error, OSError) as exc:
-        print(f"liuhen: {exc}", file=sys.stderr)
+    except (Failure, migrate.RoleError, psycopg.Error, OSError) as exc:
+        print(f"liuhen: {explain(exc, cfg)}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
     return 2

@@ -5,6 +5,7 @@ ARCHITECTURE.md); the relay is a plain process. A child that dies takes the plat
 down with a message, rather than leaving half of it running unnoticed.
 """
 
+import os
 import signal
 import subprocess
 import sys
@@ -44,6 +45,24 @@ def commands() -> dict[str, list[str]]:
     return procs
 
 
+def child_env(cfg, environ=None) -> dict[str, str]:
+    """The environment of every child: the application role's conninfo only.
+
+    LIUHEN_DATABASE_URL names the migrating (superuser) role; a service or relay
+    that inherited it could bypass every guard, so children get the application
+    role's conninfo in its place, from which settings.load() derives the same.
+    PGPASSWORD is the admin's too, if anyone's, and goes.
+    """
+    env = dict(os.environ if environ is None else environ)
+    env["LIUHEN_DATABASE_URL"] = cfg.app_conninfo
+    env["LIUHEN_DB_APP_USER"] = cfg.app_user
+    env.pop("PGPASSWORD", None)
+    env.pop("LIUHEN_DB_APP_PASSWORD", None)
+    if cfg.app_password:
+        env["LIUHEN_DB_APP_PASSWORD"] = cfg.app_password
+    return env
+
+
 def up(cfg) -> int:
     migrate.ensure_database(cfg.admin_conninfo, cfg.database_name)
     applied = migrate.migrate(cfg.admin_conninfo, cfg.app_user, cfg.app_password)
@@ -51,8 +70,10 @@ def up(cfg) -> int:
         f"database {cfg.database_name}: {len(applied)} migrations applied", flush=True
     )
     stop = stop_on_signals()
+    env = child_env(cfg)
     children = {
-        name: subprocess.Popen(cmd, cwd=ROOT) for name, cmd in commands().items()
+        name: subprocess.Popen(cmd, cwd=ROOT, env=env)
+        for name, cmd in commands().items()
     }
     print(
         f"\n留痕 is up: http://{cfg.http}/v1/health  ({', '.join(children)}); "

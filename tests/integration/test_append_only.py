@@ -52,10 +52,50 @@ def test_the_application_role_owns_nothing_and_bypasses_nothing(conn):
         "c.relowner WHERE r.rolname = current_user"
     ).fetchone()[0]
     assert owned == 0
+    for catalog, owner in [("pg_namespace", "nspowner"), ("pg_proc", "proowner")]:
+        owns = conn.execute(
+            f"SELECT count(*) FROM {catalog} WHERE {owner} = "
+            "(SELECT oid FROM pg_roles WHERE rolname = current_user)"
+        ).fetchone()[0]
+        assert owns == 0, catalog
     grants = conn.execute(
         "SELECT array_agg(privilege_type::text ORDER BY privilege_type::text) "
         "FROM information_schema.role_table_grants WHERE "
         "table_schema = 'eventlog' AND table_name = 'events' AND "
         "grantee = 'liuhen_writer'"
     ).fetchone()[0]
-    assert grants == ["INSERT", "SELECT"]
+    assert grants == ["SELECT"]
+    # INSERT only on the columns the writer may choose (005_writer_columns.sql).
+    insertable = conn.execute(
+        "SELECT array_agg(column_name::text) FROM information_schema.column_privileges"
+        " WHERE table_schema = 'eventlog' AND table_name = 'events' AND"
+        " grantee = 'liuhen_writer' AND privilege_type = 'INSERT'"
+    ).fetchone()[0]
+    assert "event_id" in insertable
+    assert not {"position", "tx_id"} & set(insertable)
+
+
+def memberships(conn, role: str) -> list[str]:
+    """The roles `role` is directly a member of."""
+    return [
+        name
+        for (name,) in conn.execute(
+            "SELECT g.rolname FROM pg_auth_members m"
+            " JOIN pg_roles g ON g.oid = m.roleid"
+            " JOIN pg_roles u ON u.oid = m.member"
+            " WHERE u.rolname = %s ORDER BY 1",
+            (role,),
+        )
+    ]
+
+
+def test_the_application_role_is_only_a_writer_and_the_writer_nothing_more(conn):
+    app = conn.execute("SELECT current_user").fetchone()[0]
+    assert memberships(conn, app) == ["liuhen_writer"]
+    assert memberships(conn, "liuhen_writer") == []
+
+
+def test_an_idle_write_transaction_of_the_application_role_is_ended(conn):
+    # It would hold back pg_snapshot_xmin, hence every event reader.
+    timeout = conn.execute("SHOW idle_in_transaction_session_timeout").fetchone()[0]
+    assert timeout == "1min"

@@ -7,8 +7,14 @@ import subprocess
 import sys
 import time
 import urllib.request
+import uuid
 
+import psycopg
 import pytest
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from tests.conftest import new_stream
 
 
 def liuhen(database, *args, **env):
@@ -31,6 +37,136 @@ def test_a_usage_error_exits_2_with_argparses_line(database):
     done = liuhen(database, "verify", "--district", "a", "--stream", "b")
     assert done.returncode == 2
     assert "not allowed with argument" in done.stderr
+
+
+def one_line(done) -> str:
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def test_an_unreachable_database_is_named_without_its_password(database):
+    url = "postgresql://someone:s3cret@127.0.0.1:1/x"
+    done = liuhen(database, "verify", LIUHEN_DATABASE_URL=url)
+    assert done.returncode == 2
+    line = one_line(done)
+    assert line.startswith("liuhen: cannot reach PostgreSQL")
+    assert "s3cret" not in line and "someone:***@127.0.0.1:1" in line
+
+
+@pytest.mark.parametrize("scope", ["--stream", "--district"])
+def test_verifying_a_scope_without_events_exits_2(database, scope):
+    missing = new_stream() if scope == "--stream" else "nowhere"
+    done = liuhen(database, "verify", scope, missing)
+    assert done.returncode == 2
+    assert one_line(done) == f"liuhen: no events in {scope[2:]} {missing}"
+
+
+@pytest.fixture
+def scratch_database(database):
+    """An empty database of our own, dropped afterwards; (name, admin conninfo)."""
+    name = f"{database.name}_s{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(make_conninfo(database.admin, dbname="postgres")) as conn:
+        conn.autocommit = True
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield name, make_conninfo(database.admin, dbname=name)
+        finally:
+            conn.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(name)
+                )
+            )
+
+
+def test_verify_before_migrate_says_to_migrate_in_one_line(database, scratch_database):
+    _, admin = scratch_database
+    done = liuhen(database, "verify", LIUHEN_DATABASE_URL=admin)
+    assert done.returncode == 2
+    line = one_line(done)
+    assert line.startswith("liuhen: the schema is missing; run `liuhen migrate`")
+
+
+@pytest.mark.parametrize("app_user", ["liuhen_owner", "liuhen_writer", "ADMIN"])
+def test_migrate_refuses_an_app_role_that_would_bypass_the_guards(
+    database, admin_conn, app_user
+):
+    if app_user == "ADMIN":
+        app_user = admin_conn.execute("SELECT current_user").fetchone()[0]
+    done = liuhen(database, "migrate", LIUHEN_DB_APP_USER=app_user)
+    assert done.returncode == 2
+    assert one_line(done).startswith(
+        f"liuhen: LIUHEN_DB_APP_USER may not be {app_user}"
+    )
+
+
+@pytest.fixture
+def fresh_role(admin_conn):
+    """A role name no one uses yet, dropped afterwards."""
+    name = f"liuhen_test_{uuid.uuid4().hex[:8]}"
+    yield name
+    admin_conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(sql.Identifier(name)))
+
+
+def test_migrate_refuses_an_app_role_that_is_a_member_of_the_owner(
+    database, admin_conn, fresh_role
+):
+    ident = sql.Identifier(fresh_role)
+    admin_conn.execute(sql.SQL("CREATE ROLE {} LOGIN").format(ident))
+    admin_conn.execute(
+        sql.SQL("CREATE ROLE {}").format(sql.Identifier(fresh_role + "_via"))
+    )
+    try:
+        # Indirectly: app -> via -> liuhen_owner.
+        admin_conn.execute(
+            sql.SQL("GRANT liuhen_owner TO {}").format(
+                sql.Identifier(fresh_role + "_via")
+            )
+        )
+        admin_conn.execute(
+            sql.SQL("GRANT {} TO {}").format(sql.Identifier(fresh_role + "_via"), ident)
+        )
+        done = liuhen(database, "migrate", LIUHEN_DB_APP_USER=fresh_role)
+    finally:
+        admin_conn.execute(
+            sql.SQL("DROP ROLE {}").format(sql.Identifier(fresh_role + "_via"))
+        )
+    assert done.returncode == 2
+    assert one_line(done).startswith(
+        f"liuhen: role {fresh_role} is a member of liuhen_owner"
+    )
+
+
+def test_concurrent_migrations_of_two_databases_set_up_one_new_role(
+    database, fresh_role
+):
+    """Roles are cluster-wide: runs on different databases must not race on them."""
+    names = [f"{database.name}_r{i}{uuid.uuid4().hex[:4]}" for i in range(3)]
+    urls = [make_conninfo(database.admin, dbname=n) for n in names]
+    env = {**database.env(), "LIUHEN_DB_APP_USER": fresh_role}
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "liuhen", "migrate"],
+            env={**env, "LIUHEN_DATABASE_URL": url},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for url in urls
+    ]
+    try:
+        results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    finally:
+        with psycopg.connect(
+            make_conninfo(database.admin, dbname="postgres"), autocommit=True
+        ) as conn:
+            for name in names:
+                conn.execute(
+                    sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                        sql.Identifier(name)
+                    )
+                )
+    assert results == [(0, "")] * len(names)
 
 
 def free_port() -> int:
