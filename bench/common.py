@@ -5,36 +5,16 @@ import os
 import statistics
 import time
 import uuid
-from contextlib import contextmanager
 from pathlib import Path
-
-import psycopg
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from eventlog import migrate
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-@contextmanager
 def bench_database(prefix: str):
     base = os.environ.get("LIUHEN_DATABASE_URL", "postgresql:///liuhen")
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = make_conninfo(base, dbname=name)
-    migrate.ensure_database(admin, name)
-    migrate.migrate(admin, "liuhen_app")
-    try:
-        yield admin, make_conninfo(admin, user="liuhen_app")
-    finally:
-        with psycopg.connect(
-            make_conninfo(base, dbname="postgres"), autocommit=True
-        ) as c:
-            c.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(name)
-                )
-            )
+    return migrate.throwaway_database(base, f"{prefix}_{uuid.uuid4().hex[:8]}")
 
 
 def median(values):

@@ -54,37 +54,35 @@ def encode(fields: dict) -> bytes:
     ).encode("utf-8")
 
 
-def hashed_fields(
-    *,
-    event_id,
-    stream_id,
-    stream_version,
-    district,
-    type,
-    schema_version,
-    data,
-    actor,
-    reason,
-    correlation_id,
-    causation_id,
-    occurred_at,
-    recorded_at,
-) -> dict:
-    return {
-        "event_id": str(event_id),
-        "stream_id": stream_id,
-        "stream_version": stream_version,
-        "district": district,
-        "type": type,
-        "schema_version": schema_version,
-        "data": data,
-        "actor": actor,
-        "reason": reason,
-        "correlation_id": correlation_id,
-        "causation_id": causation_id,
-        "occurred_at": timestamp(occurred_at),
-        "recorded_at": timestamp(recorded_at),
-    }
+HASHED = (
+    "event_id",
+    "stream_id",
+    "stream_version",
+    "district",
+    "type",
+    "schema_version",
+    "data",
+    "actor",
+    "reason",
+    "correlation_id",
+    "causation_id",
+    "occurred_at",
+    "recorded_at",
+)  # every stored field but position, tx_id and the hashes
+
+
+def hashed_fields(**values) -> dict:
+    """The fields of HASHED, in their canonical form (ids and times as text)."""
+    fields = {name: values[name] for name in HASHED}
+    fields["event_id"] = str(fields["event_id"])
+    fields["occurred_at"] = timestamp(fields["occurred_at"])
+    fields["recorded_at"] = timestamp(fields["recorded_at"])
+    return fields
+
+
+def hashed_fields_of(event) -> dict:
+    """hashed_fields of anything that has them as attributes (a RecordedEvent)."""
+    return hashed_fields(**{name: getattr(event, name) for name in HASHED})
 
 
 def chain(previous_hash: bytes, canonical: bytes) -> bytes:

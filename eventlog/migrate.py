@@ -222,3 +222,19 @@ def migrate(
         finally:
             conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
     return applied
+
+
+@contextmanager
+def throwaway_database(base_conninfo: str, name: str, app_user: str = "liuhen_app"):
+    """A migrated database for one test run or benchmark, dropped afterwards.
+    Yields (admin conninfo, application conninfo)."""
+    admin = make_conninfo(base_conninfo, dbname=name)
+    ensure_database(admin, name)
+    migrate(admin, app_user)
+    try:
+        yield admin, make_conninfo(admin, user=app_user)
+    finally:
+        postgres = make_conninfo(base_conninfo, dbname="postgres")
+        with psycopg.connect(postgres, autocommit=True) as conn:
+            drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            conn.execute(drop.format(sql.Identifier(name)))

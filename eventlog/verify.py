@@ -45,21 +45,7 @@ class Report:
 
 
 def recompute(event: RecordedEvent) -> bytes:
-    fields = canonical.hashed_fields(
-        event_id=event.event_id,
-        stream_id=event.stream_id,
-        stream_version=event.stream_version,
-        district=event.district,
-        type=event.type,
-        schema_version=event.schema_version,
-        data=event.data,
-        actor=event.actor,
-        reason=event.reason,
-        correlation_id=event.correlation_id,
-        causation_id=event.causation_id,
-        occurred_at=event.occurred_at,
-        recorded_at=event.recorded_at,
-    )
+    fields = canonical.hashed_fields_of(event)
     return canonical.chain(event.prev_hash, canonical.encode(fields))
 
 

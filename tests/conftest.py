@@ -24,8 +24,6 @@ from dataclasses import dataclass  # noqa: E402
 
 import psycopg  # noqa: E402
 import pytest  # noqa: E402
-from psycopg import sql  # noqa: E402
-from psycopg.conninfo import make_conninfo  # noqa: E402
 
 from eventlog import green, migrate  # noqa: E402
 from eventlog.store import EventStore  # noqa: E402
@@ -55,18 +53,8 @@ class Database:
 def database():
     base = os.environ.get("LIUHEN_DATABASE_URL", "postgresql:///liuhen")
     name = f"liuhen_test_{RUN}"
-    admin = make_conninfo(base, dbname=name)
-    migrate.ensure_database(admin, name)
-    migrate.migrate(admin, APP_USER)
-    yield Database(name, admin, make_conninfo(admin, user=APP_USER))
-    with psycopg.connect(
-        make_conninfo(base, dbname="postgres"), autocommit=True
-    ) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(name)
-            )
-        )
+    with migrate.throwaway_database(base, name, APP_USER) as (admin, app):
+        yield Database(name, admin, app)
 
 
 def rabbitmqctl(*args: str) -> None:
