@@ -80,14 +80,37 @@ class Clock(DependencyProvider):
 
 
 class Logger(DependencyProvider):
-    """A structlog logger bound with service, entrypoint, call and correlation id."""
+    """A structlog logger bound with what identifies the work (see `context`)."""
 
     def get_dependency(self, worker_ctx):
-        data = worker_ctx.context_data
         return structlog.get_logger().bind(
-            service=self.container.service_name,
-            entrypoint=worker_ctx.entrypoint.method_name,
-            call_id=worker_ctx.call_id,
-            correlation_id=data.get("correlation_id"),
-            district=data.get("district"),
+            **context(
+                self.container.service_name,
+                worker_ctx.entrypoint.method_name,
+                worker_ctx.call_id,
+                worker_ctx.context_data,
+                worker_ctx.args,
+            )
         )
+
+
+def context(service, entrypoint, call_id, context_data, args) -> dict:
+    """Service, entrypoint and call; district and correlation id from the caller's
+    context; and for an event handler, the event it handles (from its envelope)."""
+    bound = {
+        "service": service,
+        "entrypoint": entrypoint,
+        "call_id": call_id,
+        "correlation_id": context_data.get("correlation_id"),
+        "district": context_data.get("district"),
+    }
+    envelope = args[0] if args and isinstance(args[0], dict) else {}
+    if "event_id" in envelope:
+        bound.update(
+            event_id=envelope["event_id"],
+            event_type=envelope.get("type"),
+            stream_id=envelope.get("stream_id"),
+            district=envelope.get("district"),
+            correlation_id=envelope.get("correlation_id"),
+        )
+    return bound

@@ -22,3 +22,37 @@ def test_json_lines_carry_the_bound_context(capsys):
         "u1",
     }
     assert line["timestamp"].endswith("Z")
+
+
+def test_an_event_handlers_logger_names_the_event_it_handles():
+    from eventlog.providers import context
+
+    envelope = {
+        "event_id": "e-1",
+        "type": "ComplaintDispatched",
+        "district": "binhai",
+        "stream_id": "complaint-C1",
+        "correlation_id": "complaint-C1",
+    }
+    bound = context(
+        "notify", "on_dispatched", "notify.on_dispatched.1", {}, (envelope,)
+    )
+    assert bound == {
+        "service": "notify",
+        "entrypoint": "on_dispatched",
+        "call_id": "notify.on_dispatched.1",
+        "event_id": "e-1",
+        "event_type": "ComplaintDispatched",
+        "stream_id": "complaint-C1",
+        "district": "binhai",
+        "correlation_id": "complaint-C1",
+    }
+
+
+def test_an_rpc_workers_logger_takes_district_and_correlation_from_the_caller():
+    from eventlog.providers import context
+
+    data = {"district": "jinghai", "correlation_id": "complaint-C2"}
+    bound = context("complaints", "dispatch", "c.1", data, ("C2", {"unit": "u"}))
+    assert (bound["district"], bound["correlation_id"]) == ("jinghai", "complaint-C2")
+    assert "event_id" not in bound
