@@ -33,16 +33,24 @@ class Waker:
         self._closed = False
         self._thread = None
         self._pid = None
+        self._starting = threading.Lock()
         self.sent = 0
 
     def poke(self) -> None:
         if self._pid != os.getpid():  # first use, or first use after a fork
-            self._pid, self._poked = os.getpid(), threading.Event()
+            self._start()
+        self._poked.set()
+
+    def _start(self) -> None:
+        with self._starting:  # two threads' first pokes start one waker thread
+            if self._pid == os.getpid():
+                return
+            self._poked = threading.Event()
             self._thread = threading.Thread(
                 target=self._run, name="liuhen-waker", daemon=True
             )
             self._thread.start()
-        self._poked.set()
+            self._pid = os.getpid()
 
     def close(self) -> None:
         self._closed = True
