@@ -1,6 +1,5 @@
 """The Waker: one NOTIFY for a burst of pokes, and one after a poke during its pause."""
 
-
 import psycopg
 
 from eventlog.store import NOTIFY_CHANNEL
