@@ -57,6 +57,8 @@ def child_env(cfg, environ=None) -> dict[str, str]:
     env["LIUHEN_DATABASE_URL"] = cfg.app_conninfo
     env["LIUHEN_DB_APP_USER"] = cfg.app_user
     env.pop("PGPASSWORD", None)
+    # nameko 2.14 runs on eventlet, which announces its deprecation at every start.
+    env.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     env.pop("LIUHEN_DB_APP_PASSWORD", None)
     if cfg.app_password:
         env["LIUHEN_DB_APP_PASSWORD"] = cfg.app_password
