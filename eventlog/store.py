@@ -178,15 +178,14 @@ class EventStore:
             for i, (_, text) in enumerate(prepared)
         ]
         try:
-            if len(params) == 1 and self._depth == 0:  # autocommit: atomic on its own
+            if len(params) == 1:  # one statement: atomic alone, or in the caller's
                 rows = self.conn.execute(APPEND, params[0]).fetchall()
                 if not rows:
                     raise self._refusal(stream_id, district, expected_version)
-                self._notify()
-            elif len(params) == 1:  # inside the caller's transaction
-                rows = self._append_many(params)
-                if not rows:
-                    raise self._refusal(stream_id, district, expected_version)
+                if self._depth:
+                    self._appended = True  # the caller's commit wakes the relay
+                else:
+                    self._notify()
             else:
                 # Several events: each statement checks its own head, so after a refused
                 # first event a later one could still fit. Our own transaction or a
