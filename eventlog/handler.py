@@ -8,9 +8,11 @@
 `fold(history) -> state` and `decide(state) -> [NewEvent]` are the aggregate's pure
 functions (decide raises a domain error to refuse: nothing is written then).
 `project(store, recorded)` updates the service's read model in the same transaction as
-the events. On a conflict (another command appended to the stream first) the whole
-command is decided again on the new history, in a new transaction, up to `retries`
-times: a decision made on stale state is never appended.
+the events, with the stream's district set for row-level security. On a conflict
+(another command appended to the stream first) the whole command is decided again on
+the new history, in a new transaction, up to `retries` times: a decision made on stale
+state is never appended. Called inside a transaction of the caller's, it does not
+retry: the conflict goes up to whoever owns the transaction.
 """
 
 from collections.abc import Callable
@@ -34,9 +36,18 @@ def handle(
     project: Project | None = None,
     retries: int = 3,
 ) -> list[RecordedEvent]:
+    if store.in_transaction():
+        # Inside the caller's transaction a retry would meet the same conflict (the
+        # transaction keeps its id): the caller retries its whole transaction instead.
+        retries = 0
     for attempt in range(retries + 1):
         try:
             with store.transaction():
+                # Read models are scoped by district (eventlog/tenancy.py): the
+                # projection writes under this command's district.
+                store.conn.execute(
+                    "SELECT set_config('liuhen.district', %s, true)", (district,)
+                )
                 history = store.read_stream(stream_id)
                 events = decide(fold(history))
                 version = history[-1].stream_version if history else 0

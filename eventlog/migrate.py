@@ -118,6 +118,21 @@ def _refuse_dangerous_name(conn, app_user: str) -> None:
         )
 
 
+def _refuse_privileged(conn, app_user: str) -> None:
+    """An existing role with powers is somebody's account, not ours to strip."""
+    row = conn.execute(
+        "SELECT rolsuper OR rolbypassrls OR rolcreaterole OR rolcreatedb"
+        " FROM pg_roles WHERE rolname = %s",
+        (app_user,),
+    ).fetchone()
+    if row and row[0]:
+        raise RoleError(
+            f"role {app_user} exists with superuser, bypassrls, createrole or "
+            "createdb: it looks like an administrator's account; set "
+            "LIUHEN_DB_APP_USER to a role of its own (default liuhen_app)"
+        )
+
+
 def _check_app_role(conn, app_user: str) -> None:
     """After setup: the application role must be bound by every guard."""
     superuser, bypassrls, owner = conn.execute(
@@ -125,10 +140,22 @@ def _check_app_role(conn, app_user: str) -> None:
         " FROM pg_roles WHERE rolname = %s",
         (OWNER, app_user),
     ).fetchone()
-    if superuser or bypassrls:
+    powerful = conn.execute(
+        "SELECT string_agg(r.rolname, ', ') FROM pg_roles r, pg_roles a"
+        " WHERE a.rolname = %s AND r.oid <> a.oid AND (r.rolsuper OR r.rolbypassrls)"
+        " AND pg_has_role(a.oid, r.oid, 'MEMBER')",
+        (app_user,),
+    ).fetchone()[0]
+    owns_db = conn.execute(
+        "SELECT pg_get_userbyid(datdba) = %s FROM pg_database"
+        " WHERE datname = current_database()",
+        (app_user,),
+    ).fetchone()[0]
+    if superuser or bypassrls or powerful or owns_db:
         raise RoleError(
-            f"role {app_user} is still a superuser or bypasses row-level security; "
-            f"run ALTER ROLE {app_user} NOSUPERUSER NOBYPASSRLS as a superuser"
+            f"role {app_user} could bypass the guards (superuser, bypassrls, member "
+            f"of {powerful or 'no such role'}, or owner of the database); it must be "
+            "a plain login role"
         )
     if owner:
         via = conn.execute(
@@ -148,14 +175,9 @@ def ensure_roles(conn, app_user: str, app_password: str | None) -> None:
     _refuse_dangerous_name(conn, app_user)
     _create_role(conn, OWNER, "NOLOGIN")
     _create_role(conn, WRITER, "NOLOGIN")
+    _refuse_privileged(conn, app_user)  # before touching it: never downgrade silently
     _create_role(conn, app_user, "LOGIN")
     ident = sql.Identifier(app_user)
-    # Whatever the role was before, it may not bypass the guards.
-    conn.execute(
-        sql.SQL("ALTER ROLE {} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE").format(
-            ident
-        )
-    )
     # A write transaction left idle holds back pg_snapshot_xmin, hence every event
     # reader (see TAIL in store.py): the server ends such sessions.
     conn.execute(

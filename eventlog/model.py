@@ -102,7 +102,7 @@ def check(event: NewEvent) -> NewEvent:
     type (an int actor, a "1" schema version) or another spelling of a UUID would come
     back different, and the untouched row would fail verification.
     """
-    if not isinstance(event.type, str) or not EVENT_TYPE.match(event.type):
+    if not isinstance(event.type, str) or not EVENT_TYPE.fullmatch(event.type):
         raise InvalidEvent(f"event type {event.type!r} is not a CamelCase name")
     if not isinstance(event.data, dict):
         raise InvalidEvent(f"{event.type}: data must be an object, not {event.data!r}")
@@ -112,6 +112,15 @@ def check(event: NewEvent) -> NewEvent:
         value = getattr(event, name)
         if value is not None and not isinstance(value, str):
             raise InvalidEvent(f"{event.type}: {name} must be a string or None")
+    when = event.occurred_at
+    # Years far from ours are mistakes, and near 1 or 9999 a time zone shift takes
+    # them out of what Python or PostgreSQL can represent.
+    if when is not None and not (
+        isinstance(when, datetime) and when.tzinfo and 1900 <= when.year <= 9000
+    ):
+        raise InvalidEvent(
+            f"{event.type}: occurred_at must be a timezone-aware time in 1900-9000"
+        )
     version = event.schema_version
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
         raise InvalidEvent(f"{event.type}: schema_version must be a positive integer")

@@ -31,6 +31,14 @@ DEAD_LETTERS = "liuhen.dead-letters"  # where subscriptions park what keeps fail
 RELAY_LOCK = 0x11A0_0002
 log = structlog.get_logger("eventlog.relay")
 WITHHELD = Registry()  # knows no type: every payload withheld
+# The client side of the same: a partitioned leader must not hang in a query for hours.
+KEEPALIVE = dict(
+    keepalives=1,
+    keepalives_idle=10,
+    keepalives_interval=5,
+    keepalives_count=3,
+    tcp_user_timeout=30000,
+)
 
 
 class PublishFailed(Exception):
@@ -210,7 +218,7 @@ class Relay:
     def _lead(self, stop: threading.Event) -> None:
         app_name = f"liuhen-relay:{self.name}:{os.getpid()}"
         with psycopg.connect(
-            self.conninfo, autocommit=True, application_name=app_name
+            self.conninfo, autocommit=True, application_name=app_name, **KEEPALIVE
         ) as conn:
             got = conn.execute(
                 "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (RELAY_LOCK, self.name)
@@ -225,6 +233,9 @@ class Relay:
             conn.execute("SET tcp_keepalives_idle = 10")
             conn.execute("SET tcp_keepalives_interval = 5")
             conn.execute("SET tcp_keepalives_count = 3")
+            # Keepalives only probe an idle socket; while NOTIFYs to a dead leader sit
+            # unacknowledged, only a user timeout bounds the retransmissions.
+            conn.execute("SET tcp_user_timeout = 30000")
             # This connection writes only the checkpoint. Not waiting for the disk flush
             # is safe: a checkpoint lost in a server crash only makes the relay publish
             # that batch again, which at-least-once delivery allows; waiting cost a

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import psycopg
+from psycopg.pq import TransactionStatus
 
 from . import canonical
 from .model import (
@@ -116,8 +117,10 @@ class EventStore:
         self.conn = conn
         self.clock = clock or (lambda: datetime.now(UTC))
         self.waker = waker
-        self._depth = 0
         self._appended = False
+
+    def in_transaction(self) -> bool:
+        return self.conn.info.transaction_status != TransactionStatus.IDLE
 
     # -- writing -----------------------------------------------------------------
 
@@ -125,8 +128,10 @@ class EventStore:
     def transaction(self):
         """One transaction for events and projection rows; wakes the relay after commit
         (never inside the transaction: see eventlog/waker.py for why)."""
-        outermost = self._depth == 0
-        self._depth += 1
+        # Outermost means the connection had no transaction, whoever opened it: inside
+        # a caller's own transaction this is a savepoint, and waking the relay at its
+        # release would wake it before the commit (it would find nothing and sleep).
+        outermost = not self.in_transaction()
         try:
             with self.conn.transaction():
                 yield self
@@ -134,8 +139,6 @@ class EventStore:
             if outermost:
                 self._appended = False
             raise
-        finally:
-            self._depth -= 1
         if outermost and self._appended:
             self._appended = False
             self._notify()
@@ -154,11 +157,15 @@ class EventStore:
         command was decided on stale state, so its projection rows must go too, and the
         caller retries the command from the top.
         """
-        if not STREAM_ID.match(stream_id):
+        if type(expected_version) is not int or expected_version < 0:
+            raise InvalidEvent(
+                f"expected version {expected_version!r} is not a whole number >= 0"
+            )
+        if not STREAM_ID.fullmatch(stream_id):
             raise InvalidEvent(
                 f"stream id {stream_id!r} is not of the form category-id"
             )
-        if not DISTRICT.match(district):
+        if not DISTRICT.fullmatch(district):
             raise InvalidEvent(f"district {district!r} is not a district code")
         if not events:
             return []
@@ -182,7 +189,7 @@ class EventStore:
                 rows = self.conn.execute(APPEND, params[0]).fetchall()
                 if not rows:
                     raise self._refusal(stream_id, district, expected_version)
-                if self._depth:
+                if self.in_transaction():
                     self._appended = True  # the caller's commit wakes the relay
                 else:
                     self._notify()
@@ -192,9 +199,9 @@ class EventStore:
                 # savepoint in the caller's undoes them all before we explain.
                 try:
                     with (
-                        self.transaction()
-                        if self._depth == 0
-                        else self.conn.transaction()
+                        self.conn.transaction()
+                        if self.in_transaction()
+                        else self.transaction()
                     ):
                         rows = self._append_many(params)
                         if len(rows) < len(params):
@@ -248,7 +255,9 @@ class EventStore:
                 detail="its head was appended by a later transaction that committed "
                 "first; retry in a new transaction",
             )
-        return InvalidEvent(f"stream {stream_id}: the append was refused")
+        return ConcurrencyError(  # the head moved again while we looked: retry
+            stream_id, expected, version, detail="it moved during the append"
+        )
 
     def _notify(self) -> None:
         """Called after the commit: the relay must never be woken before it can see."""

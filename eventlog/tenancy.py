@@ -18,8 +18,11 @@ POLICY_SQL = "district = current_setting('liuhen.district', true)"
 @contextmanager
 def district_scope(conn, district: str):
     """A transaction in which the connection sees and writes only `district`'s rows."""
-    if not isinstance(district, str) or not DISTRICT.match(district):
+    if not isinstance(district, str) or not DISTRICT.fullmatch(district):
         raise ValueError(f"{district!r} is not a district code")
     with conn.transaction():
         conn.execute("SELECT set_config('liuhen.district', %s, true)", (district,))
         yield conn
+        # Nested in an outer transaction this was a savepoint, and a local setting
+        # outlives its release: clear it, so the rest of that transaction sees nothing.
+        conn.execute("SELECT set_config('liuhen.district', '', true)")

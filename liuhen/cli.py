@@ -150,6 +150,15 @@ def main(argv=None) -> int:
     logs.configure()
     cfg = settings.load()
     try:
+        cfg.admin_conninfo, cfg.app_conninfo  # noqa: B018 (parse once, here)
+    except psycopg.ProgrammingError:
+        # libpq's parse errors quote the offending part, which may be the password.
+        print(
+            "liuhen: LIUHEN_DATABASE_URL is not a PostgreSQL URL or conninfo",
+            file=sys.stderr,
+        )
+        return 2
+    try:
         return args.run(args, cfg)
     except (Failure, migrate.RoleError, psycopg.Error, OSError) as exc:
         print(f"liuhen: {explain(exc, cfg)}", file=sys.stderr)

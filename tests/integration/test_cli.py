@@ -215,3 +215,27 @@ def test_up_runs_the_platform_prints_the_url_and_stops_cleanly_on_ctrl_c(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_malformed_url_is_reported_without_echoing_it(database):
+    done = liuhen(
+        database, "verify", LIUHEN_DATABASE_URL="postgresql://u:s%zzecret@h/db"
+    )
+    assert done.returncode == 2
+    assert "zzecret" not in done.stderr
+    assert "LIUHEN_DATABASE_URL is not a PostgreSQL URL" in done.stderr
+
+
+def test_an_existing_privileged_role_is_refused_not_downgraded(database, admin_conn):
+    admin_conn.execute("DROP ROLE IF EXISTS liuhen_test_admin_like")
+    admin_conn.execute("CREATE ROLE liuhen_test_admin_like LOGIN CREATEDB")
+    try:
+        done = liuhen(database, "migrate", LIUHEN_DB_APP_USER="liuhen_test_admin_like")
+        assert done.returncode == 2
+        assert "looks like an administrator's account" in done.stderr
+        still = admin_conn.execute(
+            "SELECT rolcreatedb FROM pg_roles WHERE rolname = 'liuhen_test_admin_like'"
+        ).fetchone()[0]
+        assert still is True
+    finally:
+        admin_conn.execute("DROP ROLE liuhen_test_admin_like")

@@ -5,7 +5,7 @@ import psycopg
 import pytest
 
 from eventlog.handler import handle
-from eventlog.model import NewEvent
+from eventlog.model import ConcurrencyError, NewEvent
 from eventlog.store import EventStore
 from tests.conftest import new_stream
 
@@ -80,3 +80,43 @@ def test_concurrent_commands_on_one_stream_all_land_by_retrying(database, store)
     list(eventlet.GreenPool(6).imap(one, range(12)))
     history = store.read_stream(stream)
     assert [e.data["to"] for e in history] == list(range(1, 13))
+
+
+def test_inside_a_callers_transaction_a_conflict_is_not_retried(store, database):
+    """Retrying inside the caller's transaction would meet the same conflict again:
+    the caller must retry its whole transaction."""
+    stream, decisions = new_stream("counter"), []
+
+    def counting(state):
+        decisions.append(state)
+        return increment(state)
+
+    with pytest.raises(ConcurrencyError), store.transaction():
+        store.append(new_stream(), "binhai", 0, [NewEvent("OtherThing", {}, "t")])
+        with psycopg.connect(database.app, autocommit=True) as other:  # a later xid
+            EventStore(other).append(
+                stream, "binhai", 0, [NewEvent("CounterIncremented", {}, "t")]
+            )
+        handle(store, stream, "binhai", fold=fold, decide=counting, retries=5)
+    assert len(decisions) == 1
+
+
+def test_projections_run_with_the_streams_district_set(store):
+    seen = []
+
+    def project(store, recorded):
+        seen.append(
+            store.conn.execute(
+                "SELECT current_setting('liuhen.district', true)"
+            ).fetchone()[0]
+        )
+
+    handle(
+        store,
+        new_stream("counter"),
+        "jinghai",
+        fold=fold,
+        decide=increment,
+        project=project,
+    )
+    assert seen == ["jinghai"]

@@ -211,3 +211,29 @@ def test_the_writer_cannot_choose_what_the_database_assigns(conn, column, value)
             " gen_random_uuid(), 'x-1', 1, 'binhai', 'X', 1, '{}', 'a', now(), now(),"
             " sha256(''), sha256(''))"
         )
+
+
+@pytest.mark.parametrize("expected", [1.0, True, -1, "1"])
+def test_an_expected_version_must_be_a_whole_number(store, expected):
+    stream = new_stream()
+    store.append(stream, "binhai", 0, [ev()])
+    with pytest.raises(InvalidEvent, match="expected version"):
+        store.append(stream, "binhai", expected, [ev()])
+
+
+@pytest.mark.parametrize(
+    "stream, district", [("complaint-1\n", "binhai"), ("complaint-1", "binhai\n")]
+)
+def test_ids_with_a_trailing_newline_are_refused(store, stream, district):
+    with pytest.raises(InvalidEvent):
+        store.append(stream, district, 0, [ev()])
+
+
+def test_the_relay_is_woken_only_after_the_real_commit(store):
+    poked = []
+    store.waker = type("W", (), {"poke": lambda self: poked.append(1)})()
+    with store.conn.transaction():  # a caller's transaction the store did not open
+        with store.transaction():
+            store.append(new_stream(), "binhai", 0, [ev()])
+        assert poked == []  # released a savepoint, not committed
+    # The caller committed outside the store: the relay's polling finds the event.

@@ -51,3 +51,15 @@ def test_writing_into_another_district_is_refused(ledger):
 def test_a_district_code_is_checked(ledger):
     with pytest.raises(ValueError, match="district"), district_scope(ledger, "x; --"):
         pass
+
+
+def test_a_nested_scope_does_not_leak_into_the_rest_of_the_transaction(ledger):
+    with ledger.transaction():
+        with district_scope(ledger, "binhai"):
+            assert items(ledger) == ["b1", "b2"]
+        assert items(ledger) == []
+
+
+def test_a_district_with_a_trailing_newline_is_refused(ledger):
+    with pytest.raises(ValueError), district_scope(ledger, "binhai\n"):
+        pass

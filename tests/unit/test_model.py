@@ -33,3 +33,19 @@ def test_a_uuid_is_normalised():
         "ComplaintReceived", {}, "op", event_id="6F9619FF-8B86-D011-B42D-00C04FC964FF"
     )
     assert check(event).event_id == UUID("6f9619ff-8b86-d011-b42d-00c04fc964ff")
+
+
+@pytest.mark.parametrize("year", [1, 1899, 9001, 9999])
+def test_times_outside_1900_to_9000_are_refused(year):
+    from datetime import UTC, datetime
+
+    event = NewEvent(
+        "ComplaintReceived", {}, "op", occurred_at=datetime(year, 6, 1, tzinfo=UTC)
+    )
+    with pytest.raises(InvalidEvent, match="occurred_at"):
+        check(event)
+
+
+def test_a_type_with_a_trailing_newline_is_refused():
+    with pytest.raises(InvalidEvent, match="type"):
+        check(NewEvent("ComplaintReceived\n", {}, "op"))
