@@ -119,7 +119,7 @@ def test_the_command_line_fails_with_one_readable_line_when_the_database_is_away
     [
         ({"text": "滨海新区 \u2028 \t\n \x7f", "none": None, "big": 2**70}, None, None),
         ({"nested": [{"b": True, "a": [1, "二"]}], "empty": {}}, None, None),
-        ({}, datetime(5, 3, 1, 12, tzinfo=UTC), None),  # a year below 1000
+        ({}, datetime(1900, 1, 1, 0, tzinfo=UTC), None),  # the earliest year allowed
         ({}, datetime(2026, 1, 1, 8, tzinfo=timezone(timedelta(hours=8))), None),
         ({}, None, "6F9619FF8B86D011B42D00C04FC964FF"),  # a UUID in another spelling
     ],
