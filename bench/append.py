@@ -200,6 +200,11 @@ def main(argv=None):
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--lag-seconds", type=float, default=10.0)
+    ap.add_argument(
+        "--lag-rates",
+        default="",
+        help="also measure relay lag at these rates (events/s), e.g. 500,1000,2000",
+    )
     args = ap.parse_args(argv)
     amqp_uri = os.environ.get("LIUHEN_AMQP_URI", "amqp://guest:guest@localhost:5672/")
     figures = {"seconds": args.seconds, "rounds": args.rounds}
@@ -239,6 +244,17 @@ def main(argv=None):
             f"p50 {r['lag_ms_p50']} ms, p99 {r['lag_ms_p99']} ms "
             f"over {r['received']} events"
         )
+        for rate in [int(r) for r in args.lag_rates.split(",") if r.strip()]:
+            lags = relay_lag(admin, app, amqp_uri, rate, args.lag_seconds)
+            figures[f"relay_at_{rate}"] = row = {
+                "received": len(lags),
+                "lag_ms_p50": round(percentile(lags, 0.5), 1),
+                "lag_ms_p99": round(percentile(lags, 0.99), 1),
+            }
+            print(
+                f"relay lag at {rate}/s: p50 {row['lag_ms_p50']} ms, "
+                f"p99 {row['lag_ms_p99']} ms over {row['received']} events"
+            )
     ok8 = figures["w8"]["ratio"] >= 0.70
     ok_lag = figures["relay"]["lag_ms_p99"] < 100
     print(
