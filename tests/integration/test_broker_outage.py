@@ -15,6 +15,7 @@ import eventlet
 import psycopg
 
 from eventlog.model import Checkpoint, NewEvent
+from eventlog.relay import load_checkpoint
 from eventlog.store import EventStore
 from tests.conftest import new_stream
 from tests.integration.amqp_helpers import Subscriber
@@ -27,15 +28,6 @@ def rabbitmqctl(*args):
     subprocess.run(
         ["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=120
     )
-
-
-def checkpoint(conn, name) -> Checkpoint:
-    row = conn.execute(
-        "SELECT tx_id::text::bigint, position FROM eventlog.checkpoints "
-        "WHERE name = %s",
-        (name,),
-    ).fetchone()
-    return Checkpoint(*row)
 
 
 def test_a_broker_restart_loses_no_event_and_repeats_none_below_the_checkpoint(
@@ -68,11 +60,10 @@ def test_a_broker_restart_loses_no_event_and_repeats_none_below_the_checkpoint(
             eventlet.sleep(0.05)
         rabbitmqctl("stop_app")
         try:
-            confirmed = checkpoint(
-                conn, name
-            )  # the relay cannot advance while it is down
+            # The relay cannot advance while the broker is down.
+            confirmed = load_checkpoint(conn, name)
             eventlet.sleep(2.0)
-            assert checkpoint(conn, name) == confirmed
+            assert load_checkpoint(conn, name) == confirmed
         finally:
             rabbitmqctl("start_app")
             rabbitmqctl("await_startup")

@@ -16,6 +16,7 @@ from eventlog.consumer import first_delivery
 from eventlog.entrypoints import subscribe
 from eventlog.model import NewEvent
 from eventlog.providers import Database
+from eventlog.relay import load_checkpoint
 from tests.conftest import new_stream
 from tests.integration.amqp_helpers import Subscriber
 from tests.integration.relay_helpers import new_district, running_relay
@@ -180,15 +181,10 @@ def wait_for_leader(conn, name, exclude=None, timeout=20.0) -> int:
 
 
 def wait_for_checkpoint(conn, name, position, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        row = conn.execute(
-            "SELECT position FROM eventlog.checkpoints WHERE name = %s", (name,)
-        ).fetchone()
-        if row and row[0] >= position:
-            return
-        time.sleep(0.05)
-    pytest.fail(f"relay {name} did not record position {position}")
+    if not wait_until(
+        lambda: load_checkpoint(conn, name).position >= position, timeout
+    ):
+        pytest.fail(f"relay {name} did not record position {position}")
 
 
 def test_a_standby_relay_takes_over_when_the_leader_is_killed(

@@ -237,3 +237,9 @@ def test_the_relay_is_woken_only_after_the_real_commit(store):
             store.append(new_stream(), "binhai", 0, [ev()])
         assert poked == []  # released a savepoint, not committed
     # The caller committed outside the store: the relay's polling finds the event.
+    with store.transaction():  # the store's own outermost transaction
+        store.append(new_stream(), "binhai", 0, [ev()])
+        assert poked == []
+    assert poked == [1]  # woken once, after that commit
+    store.append(new_stream(), "binhai", 0, [ev()])  # alone: atomic, then woken
+    assert poked == [1, 1]
