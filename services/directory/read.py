@@ -1,0 +1,55 @@
+"""What services read from the directory. Call inside a district scope:
+
+    with district_scope(conn, "binhai"):
+        unit = read.unit(conn, "approvals")
+
+(eventlog.tenancy.district_scope, or a handle() transaction, which sets it). Row-level
+security confines every query to that district; outside a scope nothing is found.
+People's email and phone are here for the services that notify them: they never go
+into a published event (contracts/directory.py).
+"""
+
+from psycopg.rows import dict_row
+
+UNIT = "SELECT code, name, main_leader, leader_in_charge FROM directory.units"
+PERSON = "SELECT id, name, title, unit, email, phone FROM directory.people"
+LEADERS = ("main_leader", "leader_in_charge")
+
+
+def _one(conn, query: str, params: tuple) -> dict | None:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, params).fetchone()
+
+
+def district(conn, code: str) -> dict | None:
+    """{district, name, time_limits: {kind: {days, working}}, version}."""
+    return _one(
+        conn,
+        "SELECT district, name, time_limits, version FROM directory.districts"
+        " WHERE district = %s",
+        (code,),
+    )
+
+
+def unit(conn, code: str) -> dict | None:
+    """{code, name, main_leader, leader_in_charge} (the leaders as person ids)."""
+    return _one(conn, UNIT + " WHERE code = %s", (code,))
+
+
+def units(conn) -> list[dict]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(UNIT + " ORDER BY code").fetchall()
+
+
+def person(conn, id: str) -> dict | None:
+    """{id, name, title, unit, email, phone}; all but id and name may be None."""
+    return _one(conn, PERSON + " WHERE id = %s", (id,))
+
+
+def leaders(conn, unit_code: str) -> dict:
+    """{"main_leader": person, "leader_in_charge": person} of a unit (主要领导 and
+    分管领导); both None for a unit not in the directory."""
+    found = unit(conn, unit_code)
+    if found is None:
+        return dict.fromkeys(LEADERS)
+    return {role: person(conn, found[role]) for role in LEADERS}
