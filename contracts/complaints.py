@@ -1,0 +1,352 @@
+"""Complaints: the public event payloads, and the HTTP bodies the gateway takes.
+
+What is published (AMQP, feeds, webhooks) is what these event schemas declare, nothing
+more. Deliberately absent: the complainant (name, phone, anything that identifies
+them), the query code, the description, the persons and the location. The description
+and location often identify the complainant ("the clerk at window 3 told me, the
+shop owner at No. 12, ..."), and the persons named are officials not yet found at
+fault. Integrators get what they route and count by; the substance is read through
+the API under its role rules.
+"""
+
+from marshmallow import Schema, fields, validate
+
+from .registry import REGISTRY
+from .vocabulary import CATEGORIES, CHANNELS, KINDS, RATINGS, STATUSES
+
+SERVICE = "complaints"
+Text = fields.String
+
+
+def _event(type_):
+    return REGISTRY.register(type_, 1, service=SERVICE)
+
+
+def _text(max_len: int, **kw):
+    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
+
+
+# ---- public event payloads -------------------------------------------------------
+
+
+@_event("ComplaintReceived")
+class ComplaintReceivedV1(Schema):
+    complaint_id = Text(required=True)
+    channel = Text(required=True)
+    kind = Text(required=True)
+    category = Text(required=True)
+    urgent = fields.Boolean(required=True)
+    unit_complained = Text(allow_none=True)
+    anonymous = fields.Boolean(required=True)
+
+
+class _Empty(Schema):
+    pass
+
+
+for _type in (
+    "ComplaintAccepted",
+    "ComplaintRejected",
+    "ComplaintExtensionRefused",
+    "ComplaintReopened",
+):
+    _event(_type)(type(_type + "V1", (_Empty,), {}))
+
+
+@_event("ComplaintMerged")
+class ComplaintMergedV1(Schema):
+    into = Text(required=True)
+
+
+@_event("ComplaintDispatched")
+class ComplaintDispatchedV1(Schema):
+    unit = Text(required=True)
+    unit_name = Text(required=True)
+    time_limit = fields.Dict(required=True)
+
+
+@_event("ComplaintSigned")
+class ComplaintSignedV1(Schema):
+    unit = Text(required=True)
+    clock_started_at = Text(required=True)
+    due_at = Text(required=True)
+
+
+@_event("ComplaintReturned")
+class ComplaintReturnedV1(Schema):
+    unit = Text(required=True)
+    clock_paused = fields.Boolean(required=True)
+
+
+@_event("ComplaintExtensionRequested")
+class ComplaintExtensionRequestedV1(Schema):
+    days = fields.Integer(required=True)
+    working = fields.Boolean(required=True)
+
+
+@_event("ComplaintExtensionApproved")
+class ComplaintExtensionApprovedV1(Schema):
+    days = fields.Integer(required=True)
+    due_at = Text(required=True)
+
+
+@_event("ComplaintReplied")
+class ComplaintRepliedV1(Schema):
+    substantiated = fields.Boolean(allow_none=True)
+    on_time = fields.Boolean(required=True)
+
+
+@_event("ComplaintFeedbackGiven")
+class ComplaintFeedbackGivenV1(Schema):
+    pass
+
+
+@_event("ComplaintRated")
+class ComplaintRatedV1(Schema):
+    rating = Text(required=True)
+
+
+@_event("ComplaintClosed")
+class ComplaintClosedV1(Schema):
+    by_ruling = fields.Boolean(required=True)
+
+
+@_event("ComplaintUrged")
+class ComplaintUrgedV1(Schema):
+    unit = Text(allow_none=True)
+
+
+@_event("ComplaintEscalated")
+class ComplaintEscalatedV1(Schema):
+    unit = Text(allow_none=True)
+
+
+@_event("ComplaintOverdue")
+class ComplaintOverdueV1(Schema):
+    unit = Text(allow_none=True)
+    due_at = Text(required=True)
+
+
+@_event("ComplaintDeadlineNear")
+class ComplaintDeadlineNearV1(Schema):
+    unit = Text(allow_none=True)
+    due_at = Text(required=True)
+
+
+# ---- HTTP bodies -------------------------------------------------------------------
+
+
+class Location(Schema):
+    address = _text(500, allow_none=True)
+    lat = fields.Float(allow_none=True, validate=validate.Range(-90, 90))
+    long = fields.Float(allow_none=True, validate=validate.Range(-180, 180))
+
+
+class Complainant(Schema):
+    name = _text(100, allow_none=True)
+    phone = fields.String(
+        allow_none=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$")
+    )
+    email = fields.Email(allow_none=True)
+    address = _text(500, allow_none=True)
+
+
+class NewComplaint(Schema):
+    channel = Text(required=True, validate=validate.OneOf(CHANNELS))
+    kind = Text(load_default="complaint", validate=validate.OneOf(KINDS))
+    category = Text(required=True, validate=validate.OneOf(CATEGORIES))
+    urgent = fields.Boolean(load_default=False)
+    title = _text(200, allow_none=True)
+    description = _text(10000, required=True)
+    unit_complained = _text(64, allow_none=True)
+    persons = fields.List(_text(100), load_default=list)
+    location = fields.Nested(Location, load_default=dict)
+    attachments = fields.List(fields.Url(), load_default=list)
+    complainant = fields.Nested(
+        Complainant,
+        allow_none=True,
+        load_default=None,
+        metadata={
+            "description": "omit for an anonymous complaint: a query code "
+            "to follow it is returned once"
+        },
+    )
+
+
+def _body(name, **fields_):
+    return type(name, (Schema,), fields_)
+
+
+REASON = {"reason": _text(2000, required=True)}
+NOTE = {"note": _text(2000, allow_none=True)}
+
+# action -> the body its POST /v1/complaints/{id}/<action> takes
+ACTIONS = {
+    "accept": _body("AcceptBody", **NOTE),
+    "reject": _body("RejectBody", **REASON),
+    "merge": _body(
+        "MergeBody", into=_text(64, required=True), reason=_text(2000, allow_none=True)
+    ),
+    "dispatch": _body("DispatchBody", unit=_text(64, required=True), **NOTE),
+    "sign": _body("SignBody"),
+    "return": _body("ReturnBody", **REASON),
+    "request_extension": _body(
+        "ExtensionRequestBody",
+        days=fields.Integer(required=True, validate=validate.Range(1, 60)),
+        **REASON,
+    ),
+    "approve_extension": _body(
+        "ExtensionApprovalBody", reason=_text(2000, allow_none=True)
+    ),
+    "refuse_extension": _body("ExtensionRefusalBody", **REASON),
+    "reply": _body(
+        "ReplyBody",
+        result=_text(10000, required=True),
+        substantiated=fields.Boolean(allow_none=True),
+    ),
+    "feedback": _body("FeedbackBody", text=_text(5000, required=True)),
+    "rate": _body(
+        "RatingBody",
+        rating=Text(required=True, validate=validate.OneOf(RATINGS)),
+        comment=_text(2000, allow_none=True),
+    ),
+    "close": _body(
+        "CloseBody",
+        ruling=_text(
+            2000,
+            allow_none=True,
+            metadata={
+                "description": "a supervisor's ruling, to close without an "
+                "accepting rating"
+            },
+        ),
+    ),
+    "urge": _body("UrgeBody", **NOTE),
+    "escalate": _body("EscalateBody", **REASON),
+}
+
+
+class ListQuery(Schema):
+    status = fields.List(Text(validate=validate.OneOf(STATUSES)))
+    unit = _text(64)
+    channel = Text(validate=validate.OneOf(CHANNELS))
+    category = Text(validate=validate.OneOf(CATEGORIES))
+    overdue = fields.Boolean()
+    received_from = fields.AwareDateTime()
+    received_to = fields.AwareDateTime()
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    after = Text(metadata={"description": "the `next` cursor of the previous page"})
+
+
+# ---- HTTP responses ----------------------------------------------------------------
+
+
+class Step(Schema):
+    version = fields.Integer()
+    type = Text()
+    actor = Text()
+    reason = Text(allow_none=True)
+    at = fields.AwareDateTime()
+
+
+class ComplainantView(Complainant):
+    pass
+
+
+class ComplaintView(Schema):
+    id = Text(required=True)
+    district = Text()
+    status = Text(validate=validate.OneOf(STATUSES))
+    channel = Text()
+    kind = Text()
+    category = Text()
+    urgent = fields.Boolean()
+    title = Text(allow_none=True)
+    description = Text()
+    unit_complained = Text(allow_none=True)
+    persons = fields.List(Text())
+    location = fields.Nested(Location)
+    attachments = fields.List(Text())
+    anonymous = fields.Boolean()
+    received_by = Text(metadata={"description": "first contact (首问负责)"})
+    received_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    handling_unit = Text(allow_none=True)
+    handling_unit_name = Text(allow_none=True)
+    dispatched_at = fields.AwareDateTime(allow_none=True)
+    signed_at = fields.AwareDateTime(allow_none=True)
+    due_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "null while no clock runs or paused"}
+    )
+    pending_extension = fields.Integer(allow_none=True)
+    extensions = fields.Integer()
+    returns = fields.Integer()
+    urged = fields.Integer()
+    escalated = fields.Integer()
+    reopened = fields.Integer()
+    overdue = fields.Boolean()
+    reply = Text(allow_none=True)
+    substantiated = fields.Boolean(allow_none=True)
+    replied_on_time = fields.Boolean(allow_none=True)
+    feedback = Text(allow_none=True)
+    rating = Text(allow_none=True)
+    reject_reason = Text(allow_none=True)
+    merged_into = Text(allow_none=True)
+    closed_at = fields.AwareDateTime(allow_none=True)
+    ruling = Text(allow_none=True)
+    version = fields.Integer()
+    complainant = fields.Nested(
+        ComplainantView,
+        allow_none=True,
+        metadata={"description": "only for intake and inspector tokens"},
+    )
+    history = fields.List(fields.Nested(Step))
+
+
+class ComplaintPage(Schema):
+    items = fields.List(fields.Nested(ComplaintView), required=True)
+    next = Text(allow_none=True, metadata={"description": "pass as `after`"})
+
+
+class Received(Schema):
+    id = Text(required=True)
+    query_code = Text(
+        allow_none=True,
+        metadata={"description": "anonymous complaints only; shown once"},
+    )
+    complaint = fields.Nested(ComplaintView)
+
+
+class Tracked(Schema):
+    complaint_id = Text()
+    status = Text()
+    feedback = Text(allow_none=True)
+    updated_at = fields.AwareDateTime()
+
+
+class UnitFigures(Schema):
+    unit = Text()
+    complaints = fields.Integer()
+    overdue = fields.Integer()
+    replied_on_time = fields.Integer()
+    satisfied = fields.Integer()
+    returns = fields.Integer()
+
+
+class UnitStats(Schema):
+    units = fields.List(fields.Nested(UnitFigures))
+
+
+class ErrorDetail(Schema):
+    code = Text(required=True)
+    message = Text(required=True)
+    details = fields.Raw(allow_none=True)
+
+
+class Error(Schema):
+    error = fields.Nested(ErrorDetail, required=True)
+
+
+class Health(Schema):
+    status = Text()
+    eventlog = fields.Dict()

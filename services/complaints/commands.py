@@ -1,0 +1,151 @@
+"""What can be asked of a complaint: one frozen dataclass per command.
+
+Commands are imperative and carry who asks (`by`). They are already validated at the
+edge (contracts/complaints.py); the rules about *when* they may be obeyed live in
+domain.py.
+"""
+
+from dataclasses import dataclass, field
+
+from .deadlines import TimeLimit
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: a token's subject, its role, and for a unit handler, its unit."""
+
+    id: str
+    role: str
+    unit: str | None = None
+
+    def __str__(self) -> str:  # the event's `actor`: never a complainant's identity
+        return f"{self.role}:{self.id}"
+
+
+SYSTEM = Actor("timer", "system")
+
+
+@dataclass(frozen=True)
+class ReceiveComplaint:
+    id: str
+    channel: str
+    kind: str
+    category: str
+    description: str
+    by: Actor
+    urgent: bool = False
+    title: str | None = None
+    unit_complained: str | None = None
+    persons: tuple[str, ...] = ()
+    location: dict = field(default_factory=dict)
+    attachments: tuple[str, ...] = ()
+    complainant: dict | None = None  # None: anonymous
+    query_code_hash: str | None = None  # for anonymous follow-up
+
+
+@dataclass(frozen=True)
+class AcceptComplaint:
+    by: Actor
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class RejectComplaint:
+    reason: str
+    by: Actor
+
+
+@dataclass(frozen=True)
+class MergeComplaint:
+    into: str  # the complaint id it duplicates
+    by: Actor
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class DispatchComplaint:
+    unit: str
+    unit_name: str
+    limit: TimeLimit  # from the district's rule table for this kind
+    by: Actor
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class SignComplaint:
+    by: Actor
+
+
+@dataclass(frozen=True)
+class ReturnComplaint:
+    reason: str
+    by: Actor
+
+
+@dataclass(frozen=True)
+class RequestExtension:
+    days: int
+    reason: str
+    by: Actor
+
+
+@dataclass(frozen=True)
+class ApproveExtension:
+    by: Actor
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class RefuseExtension:
+    reason: str
+    by: Actor
+
+
+@dataclass(frozen=True)
+class ReplyComplaint:
+    result: str
+    by: Actor
+    substantiated: bool | None = None  # was the misconduct found to be real?
+
+
+@dataclass(frozen=True)
+class GiveFeedback:
+    text: str
+    by: Actor
+
+
+@dataclass(frozen=True)
+class RateComplaint:
+    rating: str
+    by: Actor
+    comment: str | None = None
+
+
+@dataclass(frozen=True)
+class CloseComplaint:
+    by: Actor
+    ruling: str | None = (
+        None  # a supervisor's ruling closes without an accepting rating
+    )
+
+
+@dataclass(frozen=True)
+class UrgeComplaint:
+    by: Actor
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class EscalateComplaint:
+    reason: str
+    by: Actor
+
+
+@dataclass(frozen=True)
+class MarkOverdue:
+    by: Actor = SYSTEM
+
+
+@dataclass(frozen=True)
+class RemindDeadline:
+    by: Actor = SYSTEM

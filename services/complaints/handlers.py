@@ -1,0 +1,191 @@
+"""Command handlers: load, fold, decide, append, project. Dependencies are parameters.
+
+Each takes the event store (over one connection), the district the caller acts in,
+the time and the official calendar; nothing here knows nameko.
+"""
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from eventlog.handler import handle
+from eventlog.tenancy import district_scope
+from services.directory import read as directory
+
+from . import commands as c
+from . import projections
+from .deadlines import limit_for, limits_from
+from .domain import DomainError, IllegalTransition, NotDue, decide, fold
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Invalid(DomainError):
+    code = "invalid"
+
+
+def new_id(now: datetime) -> str:
+    """`C-2026-7K3M9QXA`: random, so ids say nothing about volumes or districts."""
+    return f"C-{now.year}-" + "".join(secrets.choice(CROCKFORD) for _ in range(8))
+
+
+def new_query_code() -> str:
+    raw = "".join(secrets.choice(CROCKFORD) for _ in range(12))
+    return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
+
+
+def query_code_hash(code: str) -> str:
+    """Codes are read aloud over the phone: case and dashes don't matter."""
+    normal = code.upper().replace("-", "").replace(" ", "")
+    return hashlib.sha256(normal.encode()).hexdigest()
+
+
+def stream(complaint_id: str) -> str:
+    return f"complaint-{complaint_id}"
+
+
+def receive(store, district, body: dict, by: c.Actor, now, calendar) -> dict:
+    """Register a complaint; returns {"id", "query_code"} (the code only if anonymous:
+    it is shown once and kept only as a hash)."""
+    complaint_id = new_id(now)
+    anonymous = not body.get("complainant") or not any(body["complainant"].values())
+    code = new_query_code() if anonymous else None
+    cmd = c.ReceiveComplaint(
+        id=complaint_id,
+        by=by,
+        channel=body["channel"],
+        kind=body.get("kind", "complaint"),
+        category=body["category"],
+        description=body["description"],
+        urgent=body.get("urgent", False),
+        title=body.get("title"),
+        unit_complained=body.get("unit_complained"),
+        persons=tuple(body.get("persons", ())),
+        location=body.get("location") or {},
+        attachments=tuple(body.get("attachments", ())),
+        complainant=None if anonymous else body["complainant"],
+        query_code_hash=query_code_hash(code) if code else None,
+    )
+    if cmd.unit_complained:
+        _unit(store.conn, district, cmd.unit_complained)
+    _run(store, district, complaint_id, cmd, now, calendar)
+    return {"id": complaint_id, "query_code": code}
+
+
+def execute(store, district, complaint_id, action, body, by, now, calendar):
+    """One command on an existing complaint, named by its HTTP action."""
+    cmd = build(store.conn, district, complaint_id, action, body, by)
+    if isinstance(cmd, c.MergeComplaint):
+        _mergeable(store, district, cmd.into)
+    return _run(store, district, complaint_id, cmd, now, calendar)
+
+
+def _run(store, district, complaint_id, cmd, now, calendar):
+    def decide_(state):
+        if state.status is None and not isinstance(cmd, c.ReceiveComplaint):
+            raise NotFound(f"no complaint {complaint_id} in district {district}")
+        return decide(state, cmd, now, calendar)
+
+    return handle(
+        store,
+        stream(complaint_id),
+        district,
+        fold=fold,
+        decide=decide_,
+        project=projections.apply,
+    )
+
+
+SIMPLE = {
+    "accept": c.AcceptComplaint,
+    "reject": c.RejectComplaint,
+    "merge": c.MergeComplaint,
+    "sign": c.SignComplaint,
+    "return": c.ReturnComplaint,
+    "request_extension": c.RequestExtension,
+    "approve_extension": c.ApproveExtension,
+    "refuse_extension": c.RefuseExtension,
+    "reply": c.ReplyComplaint,
+    "feedback": c.GiveFeedback,
+    "rate": c.RateComplaint,
+    "close": c.CloseComplaint,
+    "urge": c.UrgeComplaint,
+    "escalate": c.EscalateComplaint,
+}
+
+
+def build(conn, district, complaint_id, action, body, by):
+    if action == "dispatch":
+        return _dispatch(conn, district, complaint_id, body, by)
+    if action not in SIMPLE:
+        raise Invalid(f"no action {action!r} on complaints")
+    return SIMPLE[action](by=by, **body)
+
+
+def _dispatch(conn, district, complaint_id, body, by) -> c.DispatchComplaint:
+    unit = _unit(conn, district, body["unit"])
+    with district_scope(conn, district):
+        row = conn.execute(
+            "SELECT kind, urgent FROM complaints.complaints WHERE id = %s",
+            (complaint_id,),
+        ).fetchone()
+        table = (directory.district(conn, district) or {}).get("time_limits")
+    if row is None:
+        raise NotFound(f"no complaint {complaint_id} in district {district}")
+    kind, urgent = row
+    return c.DispatchComplaint(
+        unit=unit["code"],
+        unit_name=unit["name"],
+        limit=limit_for(limits_from(table), kind, urgent),
+        by=by,
+        note=body.get("note"),
+    )
+
+
+def _unit(conn, district, code) -> dict:
+    with district_scope(conn, district):
+        unit = directory.unit(conn, code)
+    if unit is None:
+        raise Invalid(f"no unit {code!r} in district {district}'s directory")
+    return unit
+
+
+def _mergeable(store, district, into):
+    history = store.read_stream(stream(into))
+    target = fold(history)
+    if target.status is None or history[0].district != district:
+        raise NotFound(f"no complaint {into} in district {district} to merge into")
+    if target.status in ("rejected", "merged"):
+        raise IllegalTransition(
+            f"complaint {into} is {target.status}; cannot merge into it"
+        )
+
+
+def sweep(store, now, calendar, log=None) -> dict:
+    """Mark every newly overdue complaint, remind every one due tomorrow (in working
+    days). Several instances may sweep at once: each complaint's decision is made
+    on its stream, and the loser of a race decides again, finds it done (NotDue) and
+    appends nothing. Exactly once per deadline, whatever the number of sweepers."""
+    done = {"overdue": 0, "reminded": 0}
+    rows = store.conn.execute(
+        "SELECT complaint_id, district, 'overdue' FROM complaints.timers"
+        " WHERE NOT overdue_marked AND due_at < %(now)s"
+        " UNION ALL SELECT complaint_id, district, 'reminded' FROM complaints.timers"
+        " WHERE NOT reminded AND remind_at <= %(now)s AND due_at >= %(now)s",
+        {"now": now},
+    ).fetchall()
+    for complaint_id, district, what in rows:
+        cmd = c.MarkOverdue() if what == "overdue" else c.RemindDeadline()
+        try:
+            _run(store, district, complaint_id, cmd, now, calendar)
+            done[what] += 1
+        except (NotDue, IllegalTransition):
+            pass  # another sweeper got there first, or the complaint moved on
+        except Exception as exc:  # one bad complaint must not stop the sweep
+            if log is not None:
+                log.error("sweep failed", complaint_id=complaint_id, error=str(exc))
+    return done

@@ -1,0 +1,88 @@
+"""complaints: intake -> dispatch -> reply -> feedback -> close-out.
+
+Owns: the `complaint-<id>` streams and the `complaints` schema (read model, timers,
+query codes).
+Listens to: RPC from the gateway (receive, act, get, search, track, unit_stats); a
+timer that marks overdue complaints and sends deadline reminders.
+Emits: Complaint* events into the log (the relay publishes them as
+`<district>.complaint.<action>`).
+"""
+
+from nameko.extensions import DependencyProvider
+from nameko.rpc import rpc
+from nameko.timer import timer
+
+from eventlog.providers import Clock, Logger, Store
+
+from . import handlers, views
+from .commands import Actor
+from .deadlines import OfficialCalendar, UnknownYear, load_supplement
+from .domain import DomainError
+
+EXPECTED = (DomainError, UnknownYear)
+SWEEP_SECONDS = 30
+
+
+class Calendar(DependencyProvider):
+    """China's official calendar, with the operator's supplement for years the
+    chinese_calendar package does not know yet (LIUHEN_CALENDAR_SUPPLEMENT)."""
+
+    def setup(self):
+        path = self.container.config.get("LIUHEN_CALENDAR_SUPPLEMENT")
+        self.calendar = OfficialCalendar(load_supplement(path) if path else None)
+
+    def get_dependency(self, worker_ctx):
+        return self.calendar
+
+
+class Complaints:
+    name = "complaints"
+    store = Store()
+    clock = Clock()
+    calendar = Calendar()
+    log = Logger()
+
+    @rpc(expected_exceptions=EXPECTED)
+    def receive(self, district, actor, body):
+        now = self.clock()
+        made = handlers.receive(
+            self.store, district, body, Actor(**actor), now, self.calendar
+        )
+        self.log.info("complaint received", district=district, complaint=made["id"])
+        return {**made, "complaint": self.get(district, made["id"], actor)}
+
+    @rpc(expected_exceptions=EXPECTED)
+    def act(self, district, actor, complaint_id, action, body):
+        handlers.execute(
+            self.store,
+            district,
+            complaint_id,
+            action,
+            body,
+            Actor(**actor),
+            self.clock(),
+            self.calendar,
+        )
+        return self.get(district, complaint_id, actor)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def get(self, district, complaint_id, viewer):
+        return views.get(self.store.conn, district, complaint_id, viewer)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def search(self, district, query, viewer):
+        return views.search(self.store.conn, district, query, viewer)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def track(self, code):
+        return views.track(self.store.conn, code)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def unit_stats(self, district):
+        return views.unit_stats(self.store.conn, district)
+
+    @timer(interval=SWEEP_SECONDS)
+    def sweep(self):
+        done = handlers.sweep(self.store, self.clock(), self.calendar, self.log)
+        if any(done.values()):
+            self.log.info("deadlines swept", **done)

@@ -1,0 +1,202 @@
+"""Reading complaints, as each role may see them.
+
+Who sees what (DOMAIN.md; the gateway has checked the token's role and district):
+- a unit handler sees only complaints dispatched to its own unit, and never who
+  complained: to anyone else their complaint simply does not exist (404, not 403,
+  so that ids cannot be probed);
+- only intake and inspection see the complainant;
+- everything runs in the caller's district scope (row-level security).
+"""
+
+import base64
+import json
+from datetime import datetime
+
+from psycopg.rows import dict_row
+
+from eventlog.tenancy import district_scope
+
+from .deadlines import TZ
+from .handlers import NotFound, query_code_hash
+
+SEES_COMPLAINANT = frozenset({"intake", "inspector"})
+COLUMNS = """id, district, status, channel, kind, category, urgent, title,
+    description, unit_complained, persons, location, attachments, anonymous,
+    received_by, received_at, updated_at, handling_unit, handling_unit_name,
+    dispatched_at, signed_at, due_at, pending_extension, extensions, returns, urged,
+    escalated, reopened, overdue, reply, substantiated, replied_on_time, feedback,
+    rating, reject_reason, merged_into, closed_at, ruling, version"""
+
+
+def _local(value):
+    """Times as the districts read them: China Standard Time, with its offset."""
+    return value.astimezone(TZ).isoformat() if isinstance(value, datetime) else value
+
+
+def _view(row: dict) -> dict:
+    out = {key: _local(value) for key, value in row.items()}
+    loc = out["location"] or {}
+    out["location"] = {
+        "address": loc.get("address"),
+        "lat": float(loc["lat"]) if loc.get("lat") else None,
+        "long": float(loc["long"]) if loc.get("long") else None,
+    }
+    return out
+
+
+def _unit_clause(viewer: dict) -> tuple[str, list]:
+    if viewer["role"] == "unit_handler":
+        return " AND handling_unit = %s", [viewer.get("unit")]
+    if viewer["role"] == "public":
+        # Reports to the discipline hotline (12388) are never shown to the public.
+        return " AND channel <> '12388'", []
+    return "", []
+
+
+def get(conn, district: str, complaint_id: str, viewer: dict) -> dict:
+    extra, args = _unit_clause(viewer)
+    cur = conn.cursor(row_factory=dict_row)
+    with district_scope(conn, district):
+        row = cur.execute(
+            f"SELECT {COLUMNS} FROM complaints.complaints WHERE id = %s{extra}",
+            [complaint_id, *args],
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"no complaint {complaint_id} in district {district}")
+        view = _view(row)
+        if viewer["role"] in SEES_COMPLAINANT:
+            view["complainant"] = cur.execute(
+                "SELECT name, phone, email, address FROM complaints.complainants"
+                " WHERE complaint_id = %s",
+                (complaint_id,),
+            ).fetchone()
+        view["history"] = history(conn, complaint_id)
+    return view
+
+
+def history(conn, complaint_id: str) -> list[dict]:
+    """Who did what, when and why: the stream's events without their data."""
+    rows = conn.execute(
+        "SELECT stream_version, type, actor, reason, occurred_at FROM eventlog.events"
+        " WHERE stream_id = %s ORDER BY stream_version",
+        (f"complaint-{complaint_id}",),
+    ).fetchall()
+    return [
+        {"version": v, "type": t, "actor": a, "reason": r, "at": _local(at)}
+        for v, t, a, r, at in rows
+    ]
+
+
+FILTERS = {
+    "status": "status = ANY(%s)",
+    "unit": "handling_unit = %s",
+    "channel": "channel = %s",
+    "category": "category = %s",
+    "overdue": "overdue = %s",
+    "received_from": "received_at >= %s",
+    "received_to": "received_at < %s",
+    "received_until": "received_at <= %s",  # inclusive, as Open311's end_date
+    "ids": "id = ANY(%s)",
+    "categories": "category = ANY(%s)",
+}
+
+
+def search(conn, district: str, query: dict, viewer: dict) -> dict:
+    """A page of complaints, newest first, and the cursor of the next page.
+
+    Keyset paging on (received_at, id): a page never repeats or skips a complaint
+    when new ones arrive meanwhile, as OFFSET would."""
+    where, args = ["true"], []
+    for key, clause in FILTERS.items():
+        if query.get(key) not in (None, [], ""):
+            where.append(clause)
+            args.append(query[key])
+    extra, more = _unit_clause(viewer)
+    if query.get("after"):
+        where.append("(received_at, id) < (%s, %s)")
+        args.extend(decode_cursor(query["after"]))
+    limit = query.get("limit", 50)
+    sql = (
+        f"SELECT {COLUMNS} FROM complaints.complaints WHERE {' AND '.join(where)}"
+        f"{extra} ORDER BY received_at DESC, id DESC LIMIT %s"
+    )
+    with district_scope(conn, district):
+        rows = (
+            conn.cursor(row_factory=dict_row)
+            .execute(sql, [*args, *more, limit + 1])
+            .fetchall()
+        )
+    items = [_view(r) for r in rows[:limit]]
+    cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        cursor = encode_cursor(last["received_at"].isoformat(), last["id"])
+    return {"items": items, "next": cursor}
+
+
+def encode_cursor(received_at: str, complaint_id: str) -> str:
+    raw = json.dumps([received_at, complaint_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> list:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        received_at, complaint_id = json.loads(base64.urlsafe_b64decode(padded))
+        return [str(received_at), str(complaint_id)]
+    except (ValueError, TypeError) as exc:
+        raise NotFound("the paging cursor is not one this server gave") from exc
+
+
+def track(conn, code: str) -> dict:
+    """What an anonymous complainant may know: status and feedback, nothing else."""
+    row = conn.execute(
+        "SELECT district, complaint_id FROM complaints.query_codes"
+        " WHERE code_hash = %s",
+        (query_code_hash(code),),
+    ).fetchone()
+    if row is None:
+        raise NotFound("no complaint has this query code")
+    district, complaint_id = row
+    with district_scope(conn, district):
+        status, feedback, updated = conn.execute(
+            "SELECT status, feedback, updated_at FROM complaints.complaints"
+            " WHERE id = %s",
+            (complaint_id,),
+        ).fetchone()
+    return {
+        "complaint_id": complaint_id,
+        "status": status,
+        "feedback": feedback,
+        "updated_at": _local(updated),
+    }
+
+
+def unit_stats(conn, district: str) -> list[dict]:
+    """Per unit: complaints it handles, overdue, replied on time, rated accepting,
+    and how many times it returned a complaint (a return stays counted against the
+    unit that made it, wherever the complaint went next)."""
+    with district_scope(conn, district):
+        handled = (
+            conn.cursor(row_factory=dict_row)
+            .execute(
+                "SELECT handling_unit AS unit, count(*) AS complaints,"
+                " count(*) FILTER (WHERE overdue) AS overdue,"
+                " count(*) FILTER (WHERE replied_on_time) AS replied_on_time,"
+                " count(*) FILTER (WHERE rating IN"
+                " ('satisfied', 'basically_satisfied')) AS satisfied"
+                " FROM complaints.complaints"
+                " WHERE handling_unit IS NOT NULL GROUP BY handling_unit"
+            )
+            .fetchall()
+        )
+        returned = dict(
+            conn.execute(
+                "SELECT unit, count(*) FROM complaints.returns GROUP BY unit"
+            ).fetchall()
+        )
+    zero = {"complaints": 0, "overdue": 0, "replied_on_time": 0, "satisfied": 0}
+    stats = {row["unit"]: row for row in handled}
+    for unit in returned:
+        stats.setdefault(unit, {"unit": unit, **zero})
+    return [{**stats[u], "returns": returned.get(u, 0)} for u in sorted(stats)]
