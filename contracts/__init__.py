@@ -1,0 +1,1 @@
+from . import complaints, directory, gateway  # noqa: F401  (register schemas)

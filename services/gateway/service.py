@@ -1,26 +1,102 @@
 """gateway: the HTTP edge.
 
-Owns: no data; authentication and district scope arrive with the complaints issue.
-Listens to: HTTP on LIUHEN_HTTP (default 127.0.0.1:8000).
-Emits: nothing; calls the domain services by RPC.
+Owns: the `gateway` schema (bearer tokens, projected from TokenIssued events).
+Listens to: HTTP on LIUHEN_HTTP (default 127.0.0.1:8000): JSON under /v1 (OpenAPI at
+/v1/openapi.json) and Open311 GeoReport v2 under /open311/v2.
+Emits: nothing of its own; it calls the domain services by RPC, which append.
 """
 
-import json
+from nameko.rpc import RpcProxy
 
-from nameko.web.handlers import http
-from werkzeug.wrappers import Response
-
+from contracts import complaints as schemas
 from eventlog.providers import Database
 
+# The mixin by its module: `nameko run` would take a class imported into this module
+# for a second service of its own.
+from . import open311_routes, openapi, policy
+from .auth import authenticate
+from .web import ApiError, api, json_response, load_json, query_args
 
-class Gateway:
+NEW = schemas.NewComplaint()
+QUERY = schemas.ListQuery()
+BODIES = {action: schema() for action, schema in schemas.ACTIONS.items()}
+
+
+class Gateway(open311_routes.Open311Routes):
     name = "gateway"
     db = Database()
+    complaints = RpcProxy("complaints")
 
-    @http("GET", "/v1/health")
+    def principal(self, request):
+        return authenticate(self.db, request.headers.get("Authorization"))
+
+    @api("GET", "/v1/health")
     def health(self, request):
-        head = self.db.execute("SELECT max(position) FROM eventlog.events").fetchone()[
-            0
-        ]
-        body = {"status": "ok", "eventlog": {"head_position": head or 0}}
-        return Response(json.dumps(body), mimetype="application/json")
+        head = self.db.execute("SELECT max(position) FROM eventlog.events").fetchone()
+        return json_response(
+            {"status": "ok", "eventlog": {"head_position": head[0] or 0}}
+        )
+
+    @api("GET", "/v1/openapi.json")
+    def openapi(self, request):
+        return json_response(openapi.document())
+
+    @api("POST", "/v1/complaints")
+    def receive(self, request):
+        who = self.principal(request)
+        policy.require(who, policy.RECEIVE, "register complaints")
+        body = load_json(request, NEW)
+        made = self.complaints.receive(who.district, who.actor(), body)
+        return json_response(made, 201, {"Location": f"/v1/complaints/{made['id']}"})
+
+    @api("GET", "/v1/complaints")
+    def search(self, request):
+        who = self.principal(request)
+        policy.require(who, policy.READ, "read complaints")
+        query = query_args(request, QUERY, lists=("status",))
+        for key in ("received_from", "received_to"):
+            if key in query:
+                query[key] = query[key].isoformat()
+        return json_response(self.complaints.search(who.district, query, who.actor()))
+
+    @api("GET", "/v1/complaints/<string:complaint_id>")
+    def get(self, request, complaint_id):
+        who = self.principal(request)
+        policy.require(who, policy.READ, "read complaints")
+        return json_response(
+            self.complaints.get(who.district, complaint_id, who.actor())
+        )
+
+    @api("POST", "/v1/complaints/<string:complaint_id>/<string:action>")
+    def act(self, request, complaint_id, action):
+        who = self.principal(request)
+        if action not in BODIES:
+            raise ApiError(
+                404,
+                "not_found",
+                f"no action {action!r} on complaints",
+                {"actions": sorted(BODIES)},
+            )
+        body = load_json(request, BODIES[action])
+        policy.require_action(who, action, body)
+        # A unit handler must not learn that another unit's complaint exists: the
+        # read answers 404 for anything not dispatched to its unit.
+        self.complaints.get(who.district, complaint_id, who.actor())
+        view = self.complaints.act(
+            who.district, who.actor(), complaint_id, action, body
+        )
+        return json_response(view)
+
+    @api("GET", "/v1/track/<string:code>")
+    def track(self, request, code):
+        return json_response(self.complaints.track(code))
+
+    @api("GET", "/v1/units/stats")
+    def unit_stats(self, request):
+        who = self.principal(request)
+        policy.require(who, policy.READ, "read unit figures")
+        return json_response({"units": self.complaints.unit_stats(who.district)})
+
+    @api("GET,POST,PUT,PATCH,DELETE", "/v1/<path:rest>")
+    def no_route(self, request, rest):
+        raise ApiError(404, "not_found", f"no route {request.method} /v1/{rest}")

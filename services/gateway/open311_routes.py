@@ -1,0 +1,178 @@
+"""Open311 GeoReport v2 at /open311/v2/, with the district code as jurisdiction_id.
+
+The mapping is in open311.py; here, routes. As the specification says: JSON or XML by
+the path's suffix, errors as Open311 error lists (not our /v1 error shape: existing
+Open311 clients parse those), an api_key only for POST requests. Reading needs no
+key, so without one only the public view is given: no description, no location, no
+free text, and nothing that came through the discipline hotline (12388). A key of
+the district's own staff shows what its role may see.
+"""
+
+from datetime import UTC, datetime
+from functools import partial
+
+from eventlet.event import Event
+from nameko.exceptions import RemoteError
+from nameko.web.handlers import HttpRequestHandler
+from werkzeug.wrappers import Response
+
+from . import open311
+from .auth import AuthError, authenticate
+from .policy import RECEIVE
+
+SUBSTANCE = frozenset({"intake", "inspector", "supervisor"})
+
+
+class Open311Http(HttpRequestHandler):
+    """Errors in the Open311 shape, in the format the path asked for."""
+
+    def __init__(self, method, url, **kwargs):
+        kwargs.setdefault("expected_exceptions", (open311.Open311Error, RemoteError))
+        super().__init__(method, url, **kwargs)
+
+    def handle_request(self, request):
+        # nameko's own, but the error's format comes from the request's path, which
+        # response_from_exception is not given.
+        request.shallow = False
+        fmt = "json" if request.path.lower().endswith(".json") else "xml"
+        try:
+            context_data = self.server.context_data_from_headers(request)
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            event = Event()
+            self.container.spawn_worker(
+                self,
+                args,
+                kwargs,
+                context_data=context_data,
+                handle_result=partial(self.handle_result, event),
+            )
+            return self.response_from_result(event.wait())
+        except Exception as exc:
+            return open311_error(exc, fmt)
+
+
+def open311_error(exc, fmt) -> Response:
+    if isinstance(exc, RemoteError) and exc.exc_type == "NotFound":
+        exc = open311.Open311Error(404, exc.value)
+    elif isinstance(exc, RemoteError) and exc.exc_type in ("Invalid", "DomainError"):
+        exc = open311.Open311Error(400, exc.value)
+    elif not isinstance(exc, open311.Open311Error):
+        # The specification's catch-all: "400 - General service error".
+        exc = open311.Open311Error(400, "the request could not be served")
+    status, body, content_type = open311.render_error(exc, fmt)
+    return Response(body, status=status, content_type=content_type)
+
+
+route = Open311Http.decorator
+
+
+def _reply(payload, fmt, root, status=200) -> Response:
+    body, content_type = open311.render(payload, fmt, root)
+    return Response(body, status=status, content_type=content_type)
+
+
+def _format(tail: str) -> tuple[str, str]:
+    return open311.parse_format(tail)
+
+
+class Open311Routes:
+    def _district(self, request) -> str:
+        rows = self.db.execute(
+            "SELECT DISTINCT district FROM eventlog.events WHERE stream_id = %s",
+            (f"directory-{request.args.get('jurisdiction_id', '')}",),
+        ).fetchall()
+        return open311.check_jurisdiction(request.args, {r[0] for r in rows})
+
+    def _viewer(self, request, district):
+        key = request.args.get("api_key") or request.form.get("api_key")
+        if not key:
+            return {"role": "public"}
+        try:
+            who = authenticate(self.db, f"Bearer {key}")
+        except AuthError as exc:
+            raise open311.Open311Error(403, f"api_key: {exc}") from None
+        if who.district != district:
+            raise open311.Open311Error(404, "jurisdiction_id was not found")
+        return who.actor()
+
+    @route("GET", "/open311/v2/<string:tail>")
+    def open311_list(self, request, tail):
+        resource, fmt = _format(tail)
+        if resource == "services":
+            self._district(request)
+            return _reply(open311.service_list(), fmt, "services")
+        if resource != "requests":
+            raise open311.Open311Error(404, f"no resource {resource!r}")
+        district = self._district(request)
+        viewer = self._viewer(request, district)
+        q = open311.parse_list_query(request.args, datetime.now(UTC))
+        query = {
+            "ids": q["ids"],
+            "categories": q["categories"],
+            "status": q["statuses"],
+            "received_from": _iso(q["received_from"]),
+            "received_until": _iso(q["received_to"]),
+            "limit": q["limit"],
+        }
+        page = self.complaints.search(district, query, viewer)
+        full = viewer["role"] in SUBSTANCE
+        items = [open311.to_request(v, full) for v in page["items"]]
+        return _reply(items, fmt, "service_requests")
+
+    @route("GET", "/open311/v2/services/<string:tail>")
+    def open311_service(self, request, tail):
+        code, fmt = _format(tail)
+        self._district(request)
+        return _reply(open311.service_definition(code), fmt, "service_definition")
+
+    @route("GET", "/open311/v2/requests/<string:tail>")
+    def open311_request(self, request, tail):
+        complaint_id, fmt = _format(tail)
+        district = self._district(request)
+        viewer = self._viewer(request, district)
+        page = self.complaints.search(
+            district, {"ids": [complaint_id], "limit": 1}, viewer
+        )
+        if not page["items"]:
+            raise open311.Open311Error(404, f"no request {complaint_id}")
+        full = viewer["role"] in SUBSTANCE
+        return _reply(
+            [open311.to_request(page["items"][0], full)], fmt, "service_requests"
+        )
+
+    @route("GET", "/open311/v2/tokens/<string:tail>")
+    def open311_token(self, request, tail):
+        token, fmt = _format(tail)
+        self._district(request)
+        tracked = self.complaints.track(token)
+        return _reply(
+            open311.token_response(token, tracked["complaint_id"]),
+            fmt,
+            "service_requests",
+        )
+
+    @route("POST", "/open311/v2/<string:tail>")
+    def open311_post(self, request, tail):
+        resource, fmt = _format(tail)
+        if resource != "requests":
+            raise open311.Open311Error(404, f"no resource {resource!r} to post to")
+        key = request.form.get("api_key")
+        if not key:
+            raise open311.Open311Error(403, "api_key was not provided")
+        try:
+            who = authenticate(self.db, f"Bearer {key}")
+        except AuthError as exc:
+            raise open311.Open311Error(403, f"api_key: {exc}") from None
+        if who.role not in RECEIVE:
+            raise open311.Open311Error(403, f"role {who.role} may not post requests")
+        body = open311.parse_request(request.form, who.district)
+        made = self.complaints.receive(who.district, who.actor(), body)
+        reply = open311.post_response(
+            made["id"], made["query_code"], request.form.get("account_id")
+        )
+        return _reply(reply, fmt, "service_requests")
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None

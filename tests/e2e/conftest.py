@@ -1,0 +1,108 @@
+"""The platform in this process: the complaints service and the gateway as nameko
+containers on the test database and vhost, the relay in a thread, the shipped demo
+districts loaded, and one bearer token per role.
+
+Only the clock is replaced (nameko's replace_dependencies): deadlines are computed on
+the real official calendar, at times the tests choose.
+"""
+
+import socket
+from datetime import datetime
+from pathlib import Path
+
+import psycopg
+import pytest
+import requests
+from nameko.containers import ServiceContainer
+from nameko.testing.services import replace_dependencies
+
+from eventlog.store import EventStore
+from services.complaints.deadlines import TZ
+from services.complaints.service import Complaints
+from services.directory.load import load
+from services.gateway.auth import issue
+from services.gateway.service import Gateway
+from tests.integration.relay_helpers import running_relay
+
+DISTRICTS = Path(__file__).resolve().parents[2] / "deploy" / "districts"
+
+
+class Clock:
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Api:
+    """HTTP as a client sees it, with one token per (district, role, unit)."""
+
+    def __init__(self, base: str, store: EventStore):
+        self.base, self.store, self.tokens = base, store, {}
+
+    def token(self, role, district="binhai", unit=None) -> str:
+        key = (district, role, unit)
+        if key not in self.tokens:
+            self.tokens[key] = issue(self.store, district, role, unit=unit)[1]
+        return self.tokens[key]
+
+    def call(self, method, path, role=None, district="binhai", unit=None, **kw):
+        headers = kw.pop("headers", {})
+        if role:
+            headers["Authorization"] = f"Bearer {self.token(role, district, unit)}"
+        return requests.request(
+            method, self.base + path, headers=headers, timeout=30, **kw
+        )
+
+    def get(self, path, role=None, **kw):
+        return self.call("GET", path, role, **kw)
+
+    def post(self, path, role=None, **kw):
+        return self.call("POST", path, role, **kw)
+
+
+@pytest.fixture(scope="session")
+def directory(database):
+    with psycopg.connect(database.app, autocommit=True) as conn:
+        for path in sorted(DISTRICTS.glob("*.yml")):
+            load(EventStore(conn), path, actor="test:setup")
+
+
+# Package scope: the services stop when the e2e tests are done, before the tests that
+# restart the broker or count what a relay publishes.
+@pytest.fixture(scope="package")
+def platform(database, amqp_uri, directory):
+    port = free_port()
+    config = {
+        "AMQP_URI": amqp_uri,
+        "LIUHEN_APP_CONNINFO": database.app,
+        "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+        "max_workers": 10,
+    }
+    clock = Clock(datetime(2026, 9, 14, 9, 0, tzinfo=TZ))
+    containers = []
+    for cls in (Complaints, Gateway):
+        container = ServiceContainer(cls, config)
+        if cls is Complaints:
+            replace_dependencies(container, clock=clock)
+        containers.append(container)
+    with (
+        running_relay(database, amqp_uri),
+        psycopg.connect(database.app, autocommit=True) as conn,
+    ):
+        for container in containers:
+            container.start()
+        try:
+            api = Api(f"http://127.0.0.1:{port}", EventStore(conn))
+            api.clock = clock
+            yield api
+        finally:
+            for container in containers:
+                container.stop()
