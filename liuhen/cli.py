@@ -5,6 +5,7 @@ Every failure ends with one readable line on stderr and a non-zero exit:
 """
 
 import argparse
+import getpass
 import sys
 
 import psycopg
@@ -78,6 +79,42 @@ def cmd_relay(args, cfg) -> int:
     return 0
 
 
+def cmd_token_create(args, cfg) -> int:
+    from eventlog.store import EventStore
+    from services.gateway.auth import AuthError, issue
+
+    with psycopg.connect(cfg.app_conninfo, autocommit=True) as conn:
+        try:
+            token_id, token = issue(
+                EventStore(conn),
+                args.district,
+                args.role,
+                unit=args.unit,
+                subject=args.subject,
+                by=f"cli:{getpass.getuser()}",
+            )
+        except AuthError as exc:
+            raise Failure(str(exc)) from None
+    print(token)
+    print(f"token {token_id}: {args.role} in {args.district}", file=sys.stderr)
+    return 0
+
+
+def cmd_directory_load(args, cfg) -> int:
+    from eventlog.store import EventStore
+    from services.directory.load import DirectoryError, parse_files, record_files
+
+    try:
+        parsed = parse_files(args.files)  # all of them, before connecting
+    except DirectoryError as exc:
+        raise Failure(str(exc)) from None
+    with psycopg.connect(cfg.app_conninfo, autocommit=True) as conn:
+        actor = f"cli:{getpass.getuser()}"
+        for line in record_files(EventStore(conn), parsed, actor):
+            print(line, flush=True)
+    return 0
+
+
 def cmd_up(args, cfg) -> int:
     from liuhen.launcher import up
 
@@ -106,6 +143,19 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "up", help="migrate and run every service until Ctrl-C"
     ).set_defaults(run=cmd_up)
+    d = sub.add_parser("directory", help="the district directory")
+    dsub = d.add_subparsers(dest="action", required=True)
+    dl = dsub.add_parser("load", help="record district files (deploy/districts/)")
+    dl.add_argument("files", nargs="+", metavar="FILE", help="a <district>.yml file")
+    dl.set_defaults(run=cmd_directory_load)
+    t = sub.add_parser("token", help="bearer tokens for the HTTP API")
+    tsub = t.add_subparsers(dest="token_command", required=True)
+    tc = tsub.add_parser("create", help="issue a token and print it (shown once)")
+    tc.add_argument("--district", required=True, help="e.g. binhai")
+    tc.add_argument("--role", required=True, help="intake, unit_handler, ...")
+    tc.add_argument("--unit", help="the unit of a unit_handler token")
+    tc.add_argument("--subject", help="who holds it (default: role and id)")
+    tc.set_defaults(run=cmd_token_create)
     return p
 
 

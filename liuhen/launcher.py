@@ -1,22 +1,32 @@
-"""`liuhen up`: migrate, then run the relay and every service until Ctrl-C.
+"""`liuhen up`: migrate, load the district directories (deploy/districts/), then run
+the relay and every service until Ctrl-C.
 
 Each service is its own `nameko run` process (one HTTP server per process: see
 ARCHITECTURE.md); the relay is a plain process. A child that dies takes the platform
 down with a message, rather than leaving half of it running unnoticed.
 """
 
+import getpass
 import os
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
+
 from eventlog import migrate
+from eventlog.store import EventStore
+from liuhen.demo import DEMO_DISTRICT, DEMO_UNIT, demo_tokens
+from services.directory.load import DirectoryError, parse_files, record_files
 
 ROOT = Path(__file__).resolve().parent.parent
 NAMEKO_CONFIG = ROOT / "deploy" / "nameko.yml"
+DISTRICTS = ROOT / "deploy" / "districts"
+TOKENS = ROOT / ".liuhen" / "demo-tokens.json"
 
 
 def stop_on_signals() -> threading.Event:
@@ -65,23 +75,61 @@ def child_env(cfg, environ=None) -> dict[str, str]:
     return env
 
 
+def load_districts(conninfo: str, folder: Path = DISTRICTS) -> Iterator[str]:
+    """Record every district file of `folder` (the demo districts): one line each.
+    Raises DirectoryError, before recording anything, if any file is bad."""
+    parsed = parse_files(sorted(folder.glob("*.yml")))
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        yield from record_files(EventStore(conn), parsed, f"launcher:{_user()}")
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # a uid without a name (containers)
+        return str(os.getuid())
+
+
+def banner(http: str, children: list[str], tokens: dict[str, str]) -> str:
+    lines = [
+        f"\n留痕 is up: http://{http}/v1/health  ({', '.join(children)}); "
+        "Ctrl-C stops it.",
+        f"  API http://{http}/v1/complaints   OpenAPI http://{http}/v1/openapi.json",
+        f"  Open311 http://{http}/open311/v2/services.json?jurisdiction_id="
+        f"{DEMO_DISTRICT}",
+        f"Bearer tokens for the demo district {DEMO_DISTRICT} "
+        f"(kept in {TOKENS.relative_to(ROOT)}):",
+    ]
+    for role, token in tokens.items():
+        note = f"  (unit {DEMO_UNIT})" if role == "unit_handler" else ""
+        lines.append(f"  {role:<16}{token}{note}")
+    lines.append(
+        f'Try: curl -H "Authorization: Bearer {tokens["intake"]}" '
+        f"http://{http}/v1/complaints\n"
+    )
+    return "\n".join(lines)
+
+
 def up(cfg) -> int:
     migrate.ensure_database(cfg.admin_conninfo, cfg.database_name)
     applied = migrate.migrate(cfg.admin_conninfo, cfg.app_user, cfg.app_password)
     print(
         f"database {cfg.database_name}: {len(applied)} migrations applied", flush=True
     )
+    try:
+        for line in load_districts(cfg.app_conninfo):
+            print(f"directory {line}", flush=True)
+    except DirectoryError as exc:
+        print(f"liuhen: {exc}", file=sys.stderr)
+        return 2
+    tokens = demo_tokens(cfg.app_conninfo, TOKENS)
     stop = stop_on_signals()
     env = child_env(cfg)
     children = {
         name: subprocess.Popen(cmd, cwd=ROOT, env=env)
         for name, cmd in commands().items()
     }
-    print(
-        f"\n留痕 is up: http://{cfg.http}/v1/health  ({', '.join(children)}); "
-        "Ctrl-C stops it.\n",
-        flush=True,
-    )
+    print(banner(cfg.http, list(children), tokens), flush=True)
     code = 0
     while not stop.is_set():
         dead = [n for n, p in children.items() if p.poll() is not None]

@@ -1,6 +1,7 @@
 """The `liuhen` command and `liuhen up`, as an operator runs them."""
 
 import json
+import re
 import signal
 import socket
 import subprocess
@@ -208,6 +209,23 @@ def test_up_runs_the_platform_prints_the_url_and_stops_cleanly_on_ctrl_c(
             except OSError:
                 time.sleep(0.3)
         assert body is not None and body["status"] == "ok"
+        printed = read_until(proc, "Try: curl")
+        assert "Bearer tokens for the demo district binhai" in printed
+        token = re.search(r"^  intake +(lh_\S+)", printed, re.M).group(1)
+        assert re.search(r"^  unit_handler +lh_\S+ +\(unit approvals\)", printed, re.M)
+        # The printed token works, and the complaints service answers behind it.
+        request = urllib.request.Request(
+            f"http://{http}/v1/complaints",
+            data=json.dumps(
+                {"channel": "visit", "category": "attitude", "description": "冷脸"}
+            ).encode(),
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+            },
+        )
+        with urllib.request.urlopen(request, timeout=30) as r:
+            assert r.status == 201 and json.loads(r.read())["id"].startswith("C-")
         proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
         assert "stopped." in proc.stdout.read()
