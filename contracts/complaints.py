@@ -9,13 +9,29 @@ fault. Integrators get what they route and count by; the substance is read throu
 the API under its role rules.
 """
 
+import re
+
 from marshmallow import Schema, fields, validate
 
 from .registry import REGISTRY
 from .vocabulary import CATEGORIES, CHANNELS, KINDS, RATINGS, STATUSES
 
 SERVICE = "complaints"
-Text = fields.String
+COMPLAINT_ID = re.compile(r"^C-[0-9]{4}-[0-9A-Z]{8}$")  # C-2026-7K3M9QXA
+
+
+class Text(fields.String):
+    """A string PostgreSQL and the event log can keep: no NUL character (text
+    columns refuse it, and the log's canonical encoding does too), nor lone
+    surrogates (not encodable as UTF-8)."""
+
+    default_error_messages = {"control": "Must not contain NUL or lone surrogates."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
+            raise self.make_error("control")
+        return text
 
 
 def _event(type_):
@@ -23,7 +39,7 @@ def _event(type_):
 
 
 def _text(max_len: int, **kw):
-    return fields.String(validate=validate.Length(min=1, max=max_len), **kw)
+    return Text(validate=validate.Length(min=1, max=max_len), **kw)
 
 
 # ---- public event payloads -------------------------------------------------------
@@ -144,9 +160,7 @@ class Location(Schema):
 
 class Complainant(Schema):
     name = _text(100, allow_none=True)
-    phone = fields.String(
-        allow_none=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$")
-    )
+    phone = Text(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$"))
     email = fields.Email(allow_none=True)
     address = _text(500, allow_none=True)
 
@@ -185,7 +199,9 @@ ACTIONS = {
     "accept": _body("AcceptBody", **NOTE),
     "reject": _body("RejectBody", **REASON),
     "merge": _body(
-        "MergeBody", into=_text(64, required=True), reason=_text(2000, allow_none=True)
+        "MergeBody",
+        into=Text(required=True, validate=validate.Regexp(COMPLAINT_ID)),
+        reason=_text(2000, allow_none=True),
     ),
     "dispatch": _body("DispatchBody", unit=_text(64, required=True), **NOTE),
     "sign": _body("SignBody"),

@@ -14,10 +14,11 @@ from datetime import datetime
 
 from psycopg.rows import dict_row
 
+from contracts.complaints import COMPLAINT_ID
 from eventlog.tenancy import district_scope
 
 from .deadlines import TZ
-from .handlers import NotFound, query_code_hash
+from .handlers import Invalid, NotFound, query_code_hash
 
 SEES_COMPLAINANT = frozenset({"intake", "inspector"})
 COLUMNS = """id, district, status, channel, kind, category, urgent, title,
@@ -143,9 +144,11 @@ def decode_cursor(cursor: str) -> list:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         received_at, complaint_id = json.loads(base64.urlsafe_b64decode(padded))
-        return [str(received_at), str(complaint_id)]
+        if not COMPLAINT_ID.fullmatch(complaint_id):
+            raise ValueError(complaint_id)
+        return [datetime.fromisoformat(received_at), complaint_id]
     except (ValueError, TypeError) as exc:
-        raise NotFound("the paging cursor is not one this server gave") from exc
+        raise Invalid("the paging cursor is not one this server gave") from exc
 
 
 def track(conn, code: str) -> dict:

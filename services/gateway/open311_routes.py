@@ -16,6 +16,8 @@ from nameko.exceptions import RemoteError
 from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
+from contracts.complaints import COMPLAINT_ID
+
 from . import open311
 from .auth import AuthError, authenticate
 from .policy import RECEIVE
@@ -108,7 +110,9 @@ class Open311Routes:
         viewer = self._viewer(request, district)
         q = open311.parse_list_query(request.args, datetime.now(UTC))
         query = {
-            "ids": q["ids"],
+            # An id that cannot be one matches nothing (and never reaches SQL).
+            "ids": [i for i in q["ids"] if COMPLAINT_ID.fullmatch(i)]
+            or (["none"] if q["ids"] else []),
             "categories": q["categories"],
             "status": q["statuses"],
             "received_from": _iso(q["received_from"]),
@@ -130,6 +134,8 @@ class Open311Routes:
     def open311_request(self, request, tail):
         complaint_id, fmt = _format(tail)
         district = self._district(request)
+        if not COMPLAINT_ID.fullmatch(complaint_id):
+            raise open311.Open311Error(404, f"no request {complaint_id[:40]!r}")
         viewer = self._viewer(request, district)
         page = self.complaints.search(
             district, {"ids": [complaint_id], "limit": 1}, viewer

@@ -6,6 +6,8 @@ Listens to: HTTP on LIUHEN_HTTP (default 127.0.0.1:8000): JSON under /v1 (OpenAP
 Emits: nothing of its own; it calls the domain services by RPC, which append.
 """
 
+import re
+
 from nameko.rpc import RpcProxy
 
 from contracts import complaints as schemas
@@ -17,6 +19,7 @@ from . import open311_routes, openapi, policy
 from .auth import authenticate
 from .web import ApiError, api, json_response, load_json, query_args
 
+TRACK_CODE = re.compile(r"^[0-9A-Za-z -]{12,20}$")
 NEW = schemas.NewComplaint()
 QUERY = schemas.ListQuery()
 BODIES = {action: schema() for action, schema in schemas.ACTIONS.items()}
@@ -26,6 +29,12 @@ class Gateway(open311_routes.Open311Routes):
     name = "gateway"
     db = Database()
     complaints = RpcProxy("complaints")
+
+    def _checked_id(self, complaint_id: str) -> str:
+        """An id that cannot be one is simply not found (and never reaches SQL)."""
+        if not schemas.COMPLAINT_ID.fullmatch(complaint_id):
+            raise ApiError(404, "not_found", f"no complaint {complaint_id[:40]!r}")
+        return complaint_id
 
     def principal(self, request):
         return authenticate(self.db, request.headers.get("Authorization"))
@@ -63,6 +72,7 @@ class Gateway(open311_routes.Open311Routes):
     def get(self, request, complaint_id):
         who = self.principal(request)
         policy.require(who, policy.READ, "read complaints")
+        complaint_id = self._checked_id(complaint_id)
         return json_response(
             self.complaints.get(who.district, complaint_id, who.actor())
         )
@@ -70,6 +80,7 @@ class Gateway(open311_routes.Open311Routes):
     @api("POST", "/v1/complaints/<string:complaint_id>/<string:action>")
     def act(self, request, complaint_id, action):
         who = self.principal(request)
+        complaint_id = self._checked_id(complaint_id)
         if action not in BODIES:
             raise ApiError(
                 404,
@@ -89,6 +100,8 @@ class Gateway(open311_routes.Open311Routes):
 
     @api("GET", "/v1/track/<string:code>")
     def track(self, request, code):
+        if not TRACK_CODE.fullmatch(code):
+            raise ApiError(404, "not_found", "no complaint has this query code")
         return json_response(self.complaints.track(code))
 
     @api("GET", "/v1/units/stats")

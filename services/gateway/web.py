@@ -41,6 +41,7 @@ ERRORS = {
     "DomainError": (422, "invalid"),
     "UnknownYear": (409, "calendar_unknown"),
     "ConcurrencyError": (409, "conflict"),
+    "InvalidEvent": (422, "invalid"),
 }
 
 

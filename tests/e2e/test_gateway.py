@@ -1,5 +1,6 @@
 """The HTTP edge: who may do what, where, and what a client hears when it is refused."""
 
+import base64
 import re
 
 import psycopg
@@ -140,6 +141,17 @@ def test_requests_without_a_valid_token_get_401(platform, headers):
             "invalid",
         ),
         ("\udcff".encode("utf-8", "surrogatepass"), 400, "malformed_json"),
+        # NUL: PostgreSQL's text and the log's canonical form refuse it; so does the API
+        (
+            b'{"channel": "web", "category": "favours", "description": "a\\u0000b"}',
+            422,
+            "invalid",
+        ),
+        (
+            b'{"channel": "web", "category": "favours", "description": "\\ud800"}',
+            422,
+            "invalid",
+        ),
     ],
 )
 def test_bad_input_is_refused_with_a_named_problem_and_never_a_500(
@@ -158,6 +170,19 @@ def test_invalid_fields_are_named_in_the_details(platform):
     r = platform.post("/v1/complaints", "intake", json={"channel": "pigeon"})
     details = error(r, 422, "invalid")["details"]
     assert set(details) >= {"channel", "category", "description"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/complaints/C-2026-%00",
+        "/v1/complaints/' OR 1=1 --",
+        "/v1/complaints/" + "C" * 5000,
+        "/v1/track/%00%00%00%00%00%00%00%00%00%00%00%00",
+    ],
+)
+def test_ids_that_cannot_be_ids_are_not_found(platform, path):
+    error(platform.get(path, "intake"), 404, "not_found")
 
 
 def test_unknown_routes_and_actions_answer_json_404(platform):
@@ -196,7 +221,9 @@ def test_listing_filters_and_pages_without_repeats(platform):
     assert ids <= set(seen) and len(seen) == len(set(seen))
     error(platform.get("/v1/complaints?limit=0", "intake"), 422, "invalid")
     error(platform.get("/v1/complaints?status=lost", "intake"), 422, "invalid")
-    error(platform.get("/v1/complaints?after=garbage", "intake"), 404, "not_found")
+    error(platform.get("/v1/complaints?after=garbage", "intake"), 422, "invalid")
+    nul_cursor = base64.urlsafe_b64encode(b'["2026-01-01", "C\\u0000"]').decode()
+    error(platform.get(f"/v1/complaints?after={nul_cursor}", "intake"), 422, "invalid")
 
 
 def gateway_routes() -> set[str]:

@@ -106,3 +106,24 @@ def test_posting_needs_a_valid_api_key(platform):
     assert r.status_code == 403 and ET.fromstring(r.content).tag == "errors"
     r = post_request(platform, description="")
     assert r.status_code == 400 and "description" in r.json()[0]["description"]
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [{"description": "a\x00b"}, {"first_name": "\x00"}, {"lat": "NaN"}],
+)
+def test_a_post_with_unstorable_values_is_a_400_and_records_nothing(platform, extra):
+    before = platform.get("/v1/complaints?channel=web&limit=500", "intake").json()
+    r = post_request(platform, **extra)
+    assert r.status_code == 400, r.text
+    assert r.json()[0]["code"] == 400
+    after = platform.get("/v1/complaints?channel=web&limit=500", "intake").json()
+    assert len(after["items"]) == len(before["items"])
+
+
+@pytest.mark.parametrize(
+    "path", ["/open311/v2/requests/C-%00.json?" + J, "/open311/v2/requests/x.json?" + J]
+)
+def test_a_request_id_that_cannot_be_one_is_not_found(platform, path):
+    r = platform.get(path)
+    assert r.status_code == 404 and r.json()[0]["code"] == 404
