@@ -11,31 +11,50 @@ the API under its role rules.
 
 import re
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from .registry import REGISTRY
 from .vocabulary import CATEGORIES, CHANNELS, KINDS, RATINGS, STATUSES
 
 SERVICE = "complaints"
-COMPLAINT_ID = re.compile(r"^C-[0-9]{4}-[0-9A-Z]{8}$")  # C-2026-7K3M9QXA
+COMPLAINT_ID = re.compile(r"^C-[0-9]{4}-[0-9A-Z]{8}\Z")  # C-2026-7K3M9QXA
 
 
-class Text(fields.String):
-    """A string PostgreSQL and the event log can keep: no NUL character (text
-    columns refuse it, and the log's canonical encoding does too), nor lone
-    surrogates (not encodable as UTF-8)."""
+def storable(text: str) -> bool:
+    """PostgreSQL and the event log can keep it: no NUL character (text columns
+    refuse it, and the log's canonical encoding does too), nor lone surrogates (not
+    encodable as UTF-8)."""
+    return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
 
-    default_error_messages = {"control": "Must not contain NUL or lone surrogates."}
 
+class _Storable:
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
-        if "\x00" in text or any("\ud800" <= ch <= "\udfff" for ch in text):
-            raise self.make_error("control")
+        if not storable(text):
+            raise ValidationError("Must not contain NUL or lone surrogates.")
         return text
 
 
-def _event(type_):
-    return REGISTRY.register(type_, 1, service=SERVICE)
+class Text(_Storable, fields.String):
+    pass
+
+
+class Url(_Storable, fields.Url):
+    pass
+
+
+class Email(_Storable, fields.Email):
+    pass
+
+
+def _sane_years(value) -> None:
+    """PostgreSQL and the log handle 1900-9000 without surprise."""
+    if not 1900 <= value.year <= 9000:
+        raise ValidationError("Must be in the years 1900-9000.")
+
+
+def _event(type_, public_reason=False):
+    return REGISTRY.register(type_, 1, service=SERVICE, public_reason=public_reason)
 
 
 def _text(max_len: int, **kw):
@@ -64,9 +83,13 @@ for _type in (
     "ComplaintAccepted",
     "ComplaintRejected",
     "ComplaintExtensionRefused",
-    "ComplaintReopened",
 ):
     _event(_type)(type(_type + "V1", (_Empty,), {}))
+
+# Their reasons are the system's own fixed phrases.
+_event("ComplaintReopened", public_reason=True)(
+    type("ComplaintReopenedV1", (_Empty,), {})
+)
 
 
 @_event("ComplaintMerged")
@@ -137,7 +160,7 @@ class ComplaintEscalatedV1(Schema):
     unit = Text(allow_none=True)
 
 
-@_event("ComplaintOverdue")
+@_event("ComplaintOverdue", public_reason=True)
 class ComplaintOverdueV1(Schema):
     unit = Text(allow_none=True)
     due_at = Text(required=True)
@@ -160,8 +183,8 @@ class Location(Schema):
 
 class Complainant(Schema):
     name = _text(100, allow_none=True)
-    phone = Text(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 -]{5,20}$"))
-    email = fields.Email(allow_none=True)
+    phone = Text(allow_none=True, validate=validate.Regexp(r"^\+?[0-9 ()-]{5,24}\Z"))
+    email = Email(allow_none=True)
     address = _text(500, allow_none=True)
 
 
@@ -173,9 +196,15 @@ class NewComplaint(Schema):
     title = _text(200, allow_none=True)
     description = _text(10000, required=True)
     unit_complained = _text(64, allow_none=True)
-    persons = fields.List(_text(100), load_default=list)
+    persons = fields.List(
+        _text(100), load_default=list, validate=validate.Length(max=50)
+    )
     location = fields.Nested(Location, load_default=dict)
-    attachments = fields.List(fields.Url(), load_default=list)
+    attachments = fields.List(
+        Url(validate=validate.Length(max=2000)),
+        load_default=list,
+        validate=validate.Length(max=20),
+    )
     complainant = fields.Nested(
         Complainant,
         allow_none=True,
@@ -208,7 +237,7 @@ ACTIONS = {
     "return": _body("ReturnBody", **REASON),
     "request_extension": _body(
         "ExtensionRequestBody",
-        days=fields.Integer(required=True, validate=validate.Range(1, 60)),
+        days=fields.Integer(strict=True, required=True, validate=validate.Range(1, 60)),
         **REASON,
     ),
     "approve_extension": _body(
@@ -248,10 +277,13 @@ class ListQuery(Schema):
     channel = Text(validate=validate.OneOf(CHANNELS))
     category = Text(validate=validate.OneOf(CATEGORIES))
     overdue = fields.Boolean()
-    received_from = fields.AwareDateTime()
-    received_to = fields.AwareDateTime()
+    received_from = fields.AwareDateTime(validate=_sane_years)
+    received_to = fields.AwareDateTime(validate=_sane_years)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    after = Text(metadata={"description": "the `next` cursor of the previous page"})
+    after = Text(
+        validate=validate.Length(max=200),
+        metadata={"description": "the `next` cursor of the previous page"},
+    )
 
 
 # ---- HTTP responses ----------------------------------------------------------------
@@ -304,9 +336,15 @@ class ComplaintView(Schema):
     reply = Text(allow_none=True)
     substantiated = fields.Boolean(allow_none=True)
     replied_on_time = fields.Boolean(allow_none=True)
-    feedback = Text(allow_none=True)
+    feedback = Text(
+        allow_none=True,
+        metadata={"description": "null except for intake and inspector tokens"},
+    )
     rating = Text(allow_none=True)
-    reject_reason = Text(allow_none=True)
+    reject_reason = Text(
+        allow_none=True,
+        metadata={"description": "null except for intake and inspector tokens"},
+    )
     merged_into = Text(allow_none=True)
     closed_at = fields.AwareDateTime(allow_none=True)
     ruling = Text(allow_none=True)
@@ -335,6 +373,7 @@ class Received(Schema):
 
 class Tracked(Schema):
     complaint_id = Text()
+    district = Text()
     status = Text()
     feedback = Text(allow_none=True)
     updated_at = fields.AwareDateTime()

@@ -22,7 +22,10 @@ class EnvelopeSchema(Schema):
         metadata={"description": "null when the type has no public schema"},
     )
     actor = fields.String(required=True)
-    reason = fields.String(allow_none=True)
+    reason = fields.String(
+        allow_none=True,
+        metadata={"description": "null unless the type's reasons are public"},
+    )
     correlation_id = fields.String(allow_none=True)
     causation_id = fields.String(allow_none=True)
     occurred_at = fields.AwareDateTime(required=True)
@@ -52,7 +55,7 @@ def envelope(event, registry: Registry = REGISTRY) -> dict:
         "schema_version": version,
         "data": data,
         "actor": event.actor,
-        "reason": event.reason,
+        "reason": event.reason if event.type in registry.public_reasons else None,
         "correlation_id": event.correlation_id,
         "causation_id": event.causation_id,
         "occurred_at": event.occurred_at.isoformat(),

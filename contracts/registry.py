@@ -25,6 +25,10 @@ class Registry:
     schemas: dict[tuple[str, int], type[Schema]] = field(default_factory=dict)
     upcasters: dict[tuple[str, int], Upcaster] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)  # type -> producing service
+    # Types whose `reason` may be published. A reason is free text a person wrote
+    # (why rejected, why returned, a ruling) and may name the complainant, so it is
+    # withheld unless the type says its reasons are fixed phrases or fit to publish.
+    public_reasons: set[str] = field(default_factory=set)
     _instances: dict[tuple[str, int], Schema] = field(default_factory=dict, repr=False)
 
     def schema(self, type_: str, version: int) -> Schema:
@@ -33,7 +37,9 @@ class Registry:
             self._instances[(type_, version)] = self.schemas[(type_, version)]()
         return self._instances[(type_, version)]
 
-    def register(self, type_: str, version: int = 1, *, service: str):
+    def register(
+        self, type_: str, version: int = 1, *, service: str, public_reason=False
+    ):
         """Class decorator: `@REGISTRY.register("ComplaintReceived", 1, service=..)`."""
 
         def decorate(schema: type[Schema]) -> type[Schema]:
@@ -41,6 +47,8 @@ class Registry:
                 raise ValueError(f"{type_} v{version} is registered twice")
             self.schemas[(type_, version)] = schema
             self.owners[type_] = service
+            if public_reason:
+                self.public_reasons.add(type_)
             return schema
 
         return decorate

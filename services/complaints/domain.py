@@ -60,7 +60,7 @@ class Complaint:
 # command -> (statuses it may be obeyed in, verb for errors)
 ALLOWED = {
     c.AcceptComplaint: ({"received"}, "accept"),
-    c.RejectComplaint: ({"received", "accepted"}, "reject"),
+    c.RejectComplaint: ({"received", "accepted", "returned"}, "reject"),
     c.MergeComplaint: ({"received", "accepted"}, "merge"),
     c.DispatchComplaint: ({"accepted", "returned", "reopened"}, "dispatch"),
     c.SignComplaint: ({"dispatched"}, "sign for"),
@@ -71,7 +71,7 @@ ALLOWED = {
     c.ReplyComplaint: ({"in_progress"}, "reply to"),
     c.GiveFeedback: ({"replied"}, "give feedback on"),
     c.RateComplaint: ({"fed_back"}, "rate"),
-    c.CloseComplaint: ({"replied", "fed_back", "reopened"}, "close"),
+    c.CloseComplaint: ({"replied", "fed_back", "reopened", "returned"}, "close"),
     c.UrgeComplaint: ({"dispatched", "in_progress", "returned"}, "urge"),
     c.EscalateComplaint: (
         {"received", "accepted", "dispatched", "returned", "in_progress"}
@@ -262,7 +262,10 @@ def _escalate(state, cmd, now, cal):
 
 
 def _overdue(state, cmd, now, cal):
-    if state.due_at is None or now <= state.due_at or state.overdue_for == state.due_at:
+    # Once per deadline the complaint was given: a return and a new signing keep the
+    # deadline (the clock only paused), so they never make it overdue a second time;
+    # an approved extension or a reopen gives a new deadline (overdue_for resets).
+    if state.due_at is None or now <= state.due_at or state.overdue_for is not None:
         raise NotDue(f"complaint {state.id} is not newly overdue")
     data = {"unit": state.handling_unit, "due_at": state.due_at.isoformat()}
     return [_event("ComplaintOverdue", cmd, now, data, "time limit passed")]
@@ -345,7 +348,12 @@ def _returned(s, d, e):
 
 def _extended(s, d, e):
     return replace(
-        s, extra_days=d["extra_days"], due_at=_when(d["due_at"]), pending_extension=None
+        s,
+        extra_days=d["extra_days"],
+        due_at=_when(d["due_at"]),
+        pending_extension=None,
+        overdue_for=None,  # a new deadline, which may pass in its turn
+        reminded_for=None,
     )
 
 

@@ -6,6 +6,7 @@ the time and the official calendar; nothing here knows nameko.
 
 import hashlib
 import secrets
+from dataclasses import replace
 from datetime import datetime
 
 from eventlog.handler import handle
@@ -26,6 +27,11 @@ class NotFound(DomainError):
 
 class Invalid(DomainError):
     code = "invalid"
+
+
+class IdTaken(DomainError):
+    """A new complaint drew the id of an existing one (one chance in about 10^12
+    per pair): draw again."""
 
 
 def new_id(now: datetime) -> str:
@@ -72,8 +78,13 @@ def receive(store, district, body: dict, by: c.Actor, now, calendar) -> dict:
     )
     if cmd.unit_complained:
         _unit(store.conn, district, cmd.unit_complained)
-    _run(store, district, complaint_id, cmd, now, calendar)
-    return {"id": complaint_id, "query_code": code}
+    for _ in range(5):
+        try:
+            _run(store, district, cmd.id, cmd, now, calendar)
+            return {"id": cmd.id, "query_code": code}
+        except IdTaken:
+            cmd = replace(cmd, id=new_id(now))
+    raise IdTaken("no free complaint id after 5 draws")
 
 
 def execute(store, district, complaint_id, action, body, by, now, calendar):
@@ -85,6 +96,17 @@ def execute(store, district, complaint_id, action, body, by, now, calendar):
 
 
 def _run(store, district, complaint_id, cmd, now, calendar):
+    def fold_(history):
+        # The gateway scopes every request to its token's district; this holds
+        # even if a caller did not: another district's complaint does not exist.
+        if history and history[0].district != district:
+            if isinstance(cmd, c.ReceiveComplaint):
+                raise IdTaken(complaint_id)
+            raise NotFound(f"no complaint {complaint_id} in district {district}")
+        if history and isinstance(cmd, c.ReceiveComplaint):
+            raise IdTaken(complaint_id)
+        return fold(history)
+
     def decide_(state):
         if state.status is None and not isinstance(cmd, c.ReceiveComplaint):
             raise NotFound(f"no complaint {complaint_id} in district {district}")
@@ -94,7 +116,7 @@ def _run(store, district, complaint_id, cmd, now, calendar):
         store,
         stream(complaint_id),
         district,
-        fold=fold,
+        fold=fold_,
         decide=decide_,
         project=projections.apply,
     )
@@ -184,7 +206,14 @@ def sweep(store, now, calendar, log=None) -> dict:
             _run(store, district, complaint_id, cmd, now, calendar)
             done[what] += 1
         except (NotDue, IllegalTransition):
-            pass  # another sweeper got there first, or the complaint moved on
+            # Another sweeper got there first, the complaint moved on, or this
+            # deadline was already marked in an earlier round (a return and a new
+            # signing keep it): tick the row, or every sweep would ask again.
+            flag = "overdue_marked" if what == "overdue" else "reminded"
+            store.conn.execute(
+                f"UPDATE complaints.timers SET {flag} = true WHERE complaint_id = %s",
+                (complaint_id,),
+            )
         except Exception as exc:  # one bad complaint must not stop the sweep
             if log is not None:
                 log.error("sweep failed", complaint_id=complaint_id, error=str(exc))

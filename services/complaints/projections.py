@@ -26,6 +26,11 @@ QUERY_CODE = """
 INSERT INTO complaints.query_codes (code_hash, district, complaint_id)
 VALUES (%s, %s, %s)
 """
+OVERDUE = """
+INSERT INTO complaints.overdue_marks (event_id, district, complaint_id, unit, due_at,
+    marked_at) VALUES (%(event_id)s, %(district)s, %(id)s, %(unit)s, %(due_at)s,
+    %(at)s)
+"""
 RETURN = """
 INSERT INTO complaints.returns (event_id, district, complaint_id, unit, reason,
     returned_at) VALUES (%(event_id)s, %(district)s, %(id)s, %(unit)s, %(reason)s,
@@ -44,8 +49,11 @@ SETS = {
     "ComplaintAccepted": "status = 'accepted'",
     "ComplaintRejected": "status = 'rejected', reject_reason = %(reason)s",
     "ComplaintMerged": "status = 'merged', merged_into = %(into)s",
+    # A dispatch starts a round: the last round's reply and rating are history.
     "ComplaintDispatched": "status = 'dispatched', handling_unit = %(unit)s, "
-    "handling_unit_name = %(unit_name)s, dispatched_at = %(at)s, signed_at = NULL",
+    "handling_unit_name = %(unit_name)s, dispatched_at = %(at)s, signed_at = NULL, "
+    "reply = NULL, substantiated = NULL, replied_on_time = NULL, feedback = NULL, "
+    "rating = NULL",
     "ComplaintSigned": "status = 'in_progress', signed_at = %(at)s, "
     "due_at = %(due_at)s, remind_at = %(remind_at)s",
     "ComplaintReturned": "status = 'returned', returns = returns + 1, "
@@ -119,6 +127,8 @@ def apply(store, recorded: list[RecordedEvent]) -> None:
         )
         if e.type == "ComplaintReturned":
             conn.execute(RETURN, p)
+        if e.type == "ComplaintOverdue":
+            conn.execute(OVERDUE, p)
         if e.type in TIMERS:
             conn.execute(TIMERS[e.type], p)
 

@@ -21,6 +21,50 @@ from .deadlines import TZ
 from .handlers import Invalid, NotFound, query_code_hash
 
 SEES_COMPLAINANT = frozenset({"intake", "inspector"})
+# What a unit handler reads of the free text others wrote: the instructions addressed
+# to units; not why another unit returned the complaint.
+UNIT_READS_REASONS = frozenset(
+    {
+        "ComplaintDispatched",
+        "ComplaintUrged",
+        "ComplaintEscalated",
+        "ComplaintExtensionApproved",
+        "ComplaintExtensionRefused",
+        "ComplaintReopened",
+        "ComplaintOverdue",
+    }
+)
+
+
+# Free text intake writes (notes, what the complainant was told) is read only by
+# those who may know who complained.
+INTAKE_TEXT = frozenset(
+    {
+        "ComplaintReceived",
+        "ComplaintAccepted",
+        "ComplaintRejected",
+        "ComplaintMerged",
+        "ComplaintFeedbackGiven",
+    }
+)
+
+
+def _for(viewer: dict, view: dict) -> dict:
+    role = viewer["role"]
+    if role in SEES_COMPLAINANT:
+        return view
+    view["feedback"] = view["reject_reason"] = None  # withheld
+    for step in view.get("history", ()):
+        hidden = (
+            step["type"] not in UNIT_READS_REASONS
+            if role == "unit_handler"
+            else step["type"] in INTAKE_TEXT
+        )
+        if hidden:
+            step["reason"] = None
+    return view
+
+
 COLUMNS = """id, district, status, channel, kind, category, urgent, title,
     description, unit_complained, persons, location, attachments, anonymous,
     received_by, received_at, updated_at, handling_unit, handling_unit_name,
@@ -49,8 +93,9 @@ def _unit_clause(viewer: dict) -> tuple[str, list]:
     if viewer["role"] == "unit_handler":
         return " AND handling_unit = %s", [viewer.get("unit")]
     if viewer["role"] == "public":
-        # Reports to the discipline hotline (12388) are never shown to the public.
-        return " AND channel <> '12388'", []
+        # Reports to the discipline hotline (12388), and reports (举报) of misconduct
+        # by anyone, are accusations not yet found true: never shown to the public.
+        return " AND channel <> '12388' AND kind <> 'report'", []
     return "", []
 
 
@@ -72,7 +117,7 @@ def get(conn, district: str, complaint_id: str, viewer: dict) -> dict:
                 (complaint_id,),
             ).fetchone()
         view["history"] = history(conn, complaint_id)
-    return view
+    return _for(viewer, view)
 
 
 def history(conn, complaint_id: str) -> list[dict]:
@@ -127,7 +172,7 @@ def search(conn, district: str, query: dict, viewer: dict) -> dict:
             .execute(sql, [*args, *more, limit + 1])
             .fetchall()
         )
-    items = [_view(r) for r in rows[:limit]]
+    items = [_for(viewer, _view(r)) for r in rows[:limit]]
     cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
@@ -147,7 +192,7 @@ def decode_cursor(cursor: str) -> list:
         if not COMPLAINT_ID.fullmatch(complaint_id):
             raise ValueError(complaint_id)
         return [datetime.fromisoformat(received_at), complaint_id]
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, RecursionError) as exc:
         raise Invalid("the paging cursor is not one this server gave") from exc
 
 
@@ -169,6 +214,7 @@ def track(conn, code: str) -> dict:
         ).fetchone()
     return {
         "complaint_id": complaint_id,
+        "district": district,
         "status": status,
         "feedback": feedback,
         "updated_at": _local(updated),
@@ -176,15 +222,15 @@ def track(conn, code: str) -> dict:
 
 
 def unit_stats(conn, district: str) -> list[dict]:
-    """Per unit: complaints it handles, overdue, replied on time, rated accepting,
-    and how many times it returned a complaint (a return stays counted against the
-    unit that made it, wherever the complaint went next)."""
+    """Per unit: complaints it handles now, how many of those were replied on time
+    and rated accepting in their last round; and the marks that stay with the unit
+    that earned them: times it returned a complaint, times a deadline passed while
+    it held one."""
     with district_scope(conn, district):
         handled = (
             conn.cursor(row_factory=dict_row)
             .execute(
                 "SELECT handling_unit AS unit, count(*) AS complaints,"
-                " count(*) FILTER (WHERE overdue) AS overdue,"
                 " count(*) FILTER (WHERE replied_on_time) AS replied_on_time,"
                 " count(*) FILTER (WHERE rating IN"
                 " ('satisfied', 'basically_satisfied')) AS satisfied"
@@ -193,13 +239,24 @@ def unit_stats(conn, district: str) -> list[dict]:
             )
             .fetchall()
         )
-        returned = dict(
-            conn.execute(
-                "SELECT unit, count(*) FROM complaints.returns GROUP BY unit"
-            ).fetchall()
-        )
-    zero = {"complaints": 0, "overdue": 0, "replied_on_time": 0, "satisfied": 0}
+        marks = {
+            name: dict(
+                conn.execute(
+                    f"SELECT unit, count(*) FROM complaints.{table}"
+                    " WHERE unit IS NOT NULL GROUP BY unit"
+                ).fetchall()
+            )
+            for name, table in (("returns", "returns"), ("overdue", "overdue_marks"))
+        }
+    zero = {"complaints": 0, "replied_on_time": 0, "satisfied": 0}
     stats = {row["unit"]: row for row in handled}
-    for unit in returned:
+    for unit in {*marks["returns"], *marks["overdue"]}:
         stats.setdefault(unit, {"unit": unit, **zero})
-    return [{**stats[u], "returns": returned.get(u, 0)} for u in sorted(stats)]
+    return [
+        {
+            **stats[u],
+            "returns": marks["returns"].get(u, 0),
+            "overdue": marks["overdue"].get(u, 0),
+        }
+        for u in sorted(stats)
+    ]

@@ -24,7 +24,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Collection, Mapping
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from contracts.complaints import NewComplaint
 from contracts.vocabulary import CATEGORIES, RATINGS, STATUSES, TERMINAL
@@ -377,13 +377,14 @@ def _datetime(args: Mapping, name: str) -> datetime | None:
         value = datetime.fromisoformat(raw)
     except ValueError:
         value = None
-    if value is None or value.tzinfo is None:
+    if value is None or value.tzinfo is None or not 1900 <= value.year <= 9000:
         raise Open311Error(
             400,
-            f"{name} must be a w3c datetime with a timezone, such as"
-            f" 2026-11-23T09:00:00+08:00, not {raw!r}",
+            f"{name} must be a w3c datetime with a timezone in 1900-9000, such as"
+            f" 2026-11-23T09:00:00+08:00, not {raw[:60]!r}",
         )
-    return value
+    # In UTC: PostgreSQL refuses offsets beyond 15:59, which Python accepts.
+    return value.astimezone(UTC)
 
 
 # ---- arguments -----------------------------------------------------------------

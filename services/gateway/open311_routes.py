@@ -8,6 +8,7 @@ free text, and nothing that came through the discipline hotline (12388). A key o
 the district's own staff shows what its role may see.
 """
 
+import logging
 from datetime import UTC, datetime
 from functools import partial
 
@@ -17,11 +18,13 @@ from nameko.web.handlers import HttpRequestHandler
 from werkzeug.wrappers import Response
 
 from contracts.complaints import COMPLAINT_ID
+from eventlog.model import DISTRICT
 
 from . import open311
 from .auth import AuthError, authenticate
 from .policy import RECEIVE
 
+log = logging.getLogger(__name__)
 SUBSTANCE = frozenset({"intake", "inspector", "supervisor"})
 
 
@@ -60,7 +63,9 @@ def open311_error(exc, fmt) -> Response:
     elif isinstance(exc, RemoteError) and exc.exc_type in ("Invalid", "DomainError"):
         exc = open311.Open311Error(400, exc.value)
     elif not isinstance(exc, open311.Open311Error):
-        # The specification's catch-all: "400 - General service error".
+        # The specification's catch-all: "400 - General service error". It is still
+        # our bug, so it is logged with its traceback.
+        log.error("unexpected error in Open311", exc_info=exc)
         exc = open311.Open311Error(400, "the request could not be served")
     status, body, content_type = open311.render_error(exc, fmt)
     return Response(body, status=status, content_type=content_type)
@@ -80,6 +85,8 @@ def _format(tail: str) -> tuple[str, str]:
 
 class Open311Routes:
     def _district(self, request) -> str:
+        if not DISTRICT.fullmatch(request.args.get("jurisdiction_id", "")):
+            open311.check_jurisdiction(request.args, ())  # 400 absent, 404 unknown
         rows = self.db.execute(
             "SELECT DISTINCT district FROM eventlog.events WHERE stream_id = %s",
             (f"directory-{request.args.get('jurisdiction_id', '')}",),
@@ -150,8 +157,10 @@ class Open311Routes:
     @route("GET", "/open311/v2/tokens/<string:tail>")
     def open311_token(self, request, tail):
         token, fmt = _format(tail)
-        self._district(request)
+        district = self._district(request)
         tracked = self.complaints.track(token)
+        if tracked["district"] != district:  # a code of another district: not here
+            raise open311.Open311Error(404, "no request has this token")
         return _reply(
             open311.token_response(token, tracked["complaint_id"]),
             fmt,

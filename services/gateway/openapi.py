@@ -2,7 +2,7 @@
 
 Bodies and responses are the marshmallow schemas the gateway loads and the services
 return; each action's body is the very schema `POST /v1/complaints/{id}/<action>`
-loads. tests/integration/test_openapi.py checks that the document validates and that
+loads. tests/e2e/test_gateway.py checks that the document validates and that
 every route the gateway serves is in it.
 """
 
@@ -14,6 +14,9 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from contracts import complaints as s
 
 ERRORS = {
+    "400": "the body is not JSON",
+    "413": "the body is over 1 MiB",
+    "415": "the body is not application/json",
     "401": "no valid bearer token",
     "403": "the token's role may not do this",
     "404": "not found in the token's district (or not visible to its unit)",
@@ -48,7 +51,9 @@ def _complaint_paths(spec: APISpec) -> None:
             "post": {
                 "summary": "Register a complaint from any channel",
                 "requestBody": {"required": True, "content": _json("NewComplaint")},
-                "responses": _responses("201", "Received", "401", "403", "422"),
+                "responses": _responses(
+                    "201", "Received", "400", "401", "403", "413", "415", "422"
+                ),
             },
             "get": {
                 "summary": "Complaints of the token's district, newest first, paged",
@@ -74,9 +79,14 @@ def _complaint_paths(spec: APISpec) -> None:
                 "post": {
                     "summary": f"{action.replace('_', ' ').capitalize()} a complaint",
                     "parameters": [_param("complaint_id")],
-                    "requestBody": {"content": _json(body)},
+                    "requestBody": {
+                        "required": any(f.required for f in body().fields.values()),
+                        "content": _json(body),
+                    },
                     "responses": _responses(
-                        "200", "ComplaintView", "401", "403", "404", "409", "422"
+                        "200",
+                        "ComplaintView",
+                        *("400", "401", "403", "404", "409", "413", "415", "422"),
                     ),
                 }
             },
@@ -120,6 +130,46 @@ def _other_paths(spec: APISpec) -> None:
     )
 
 
+OPEN311 = {
+    "/open311/v2/services.{format}": "The services: one per misconduct category",
+    "/open311/v2/services/{service_code}.{format}": "A service's definition",
+    "/open311/v2/requests.{format}": "Service requests (GET: list; POST: submit)",
+    "/open311/v2/requests/{service_request_id}.{format}": "One service request",
+    "/open311/v2/tokens/{token}.{format}": "The request a token stands for",
+}
+
+
+def _open311_paths(spec: APISpec) -> None:
+    """Listed so that every route is in one document; the formats, fields and
+    errors are the GeoReport v2 specification's (wiki.open311.org/GeoReport_v2)."""
+    for path, summary in OPEN311.items():
+        names = [n.split("}")[0] for n in path.replace(".", "/").split("{")[1:]]
+        params = [
+            _param(n, schema={"type": "string", "enum": ["json", "xml"]})
+            if n == "format"
+            else _param(n)
+            for n in names
+        ]
+        params.append(_param("jurisdiction_id", "query", description="the district"))
+        ok = {"description": "JSON or XML as GeoReport v2 specifies"}
+        errors = {"description": "an Open311 error list"}
+        operation = {
+            "summary": summary,
+            "tags": ["Open311 GeoReport v2"],
+            "security": [],
+            "parameters": params,
+            "responses": {"200": ok, "400": errors, "404": errors},
+        }
+        ops = {"get": operation}
+        if path == "/open311/v2/requests.{format}":
+            ops["post"] = {
+                **operation,
+                "summary": "Submit a request (form-encoded, with api_key)",
+                "responses": {**operation["responses"], "403": errors},
+            }
+        spec.path(path, operations=ops)
+
+
 @cache
 def document() -> dict:
     spec = APISpec(
@@ -148,4 +198,5 @@ def document() -> dict:
         spec.components.schema(name, schema=getattr(s, name))
     _complaint_paths(spec)
     _other_paths(spec)
+    _open311_paths(spec)
     return spec.to_dict()

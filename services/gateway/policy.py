@@ -11,6 +11,10 @@ from .web import ApiError
 
 READ = frozenset(ROLES)
 RECEIVE = frozenset({"intake", "integrator"})
+# Every unit's figures: for those who oversee units, not for a unit or an integrator.
+STATS = frozenset(
+    {"intake", "supervisor", "inspector", "campaign_office", "admin", "city"}
+)
 
 ACTIONS = {
     "accept": {"intake"},

@@ -7,6 +7,7 @@ Emits: nothing of its own; it calls the domain services by RPC, which append.
 """
 
 import re
+from datetime import UTC
 
 from nameko.rpc import RpcProxy
 
@@ -65,7 +66,8 @@ class Gateway(open311_routes.Open311Routes):
         query = query_args(request, QUERY, lists=("status",))
         for key in ("received_from", "received_to"):
             if key in query:
-                query[key] = query[key].isoformat()
+                # In UTC: PostgreSQL refuses offsets beyond 15:59, Python does not.
+                query[key] = query[key].astimezone(UTC).isoformat()
         return json_response(self.complaints.search(who.district, query, who.actor()))
 
     @api("GET", "/v1/complaints/<string:complaint_id>")
@@ -107,9 +109,13 @@ class Gateway(open311_routes.Open311Routes):
     @api("GET", "/v1/units/stats")
     def unit_stats(self, request):
         who = self.principal(request)
-        policy.require(who, policy.READ, "read unit figures")
+        policy.require(who, policy.STATS, "read every unit's figures")
         return json_response({"units": self.complaints.unit_stats(who.district)})
 
-    @api("GET,POST,PUT,PATCH,DELETE", "/v1/<path:rest>")
+    @api("GET,POST,PUT,PATCH,DELETE,OPTIONS", "/v1/<path:rest>")
     def no_route(self, request, rest):
         raise ApiError(404, "not_found", f"no route {request.method} /v1/{rest}")
+
+    @api("GET,POST,PUT,PATCH,DELETE,OPTIONS", "/v1/")
+    def no_root(self, request):
+        raise ApiError(404, "not_found", "no route here; see /v1/openapi.json")

@@ -42,11 +42,19 @@ ERRORS = {
     "UnknownYear": (409, "calendar_unknown"),
     "ConcurrencyError": (409, "conflict"),
     "InvalidEvent": (422, "invalid"),
+    "IdTaken": (409, "conflict"),
 }
+
+
+MAX_BODY = 1 << 20  # 1 MiB: a complaint is text; attachments travel by reference
 
 
 def json_response(payload, status: int = 200, headers=None) -> Response:
     body = json.dumps(payload, ensure_ascii=False, default=str)
+    try:
+        body.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate echoed from the request: escape
+        body = json.dumps(payload, default=str)
     return Response(body, status=status, headers=headers, mimetype="application/json")
 
 
@@ -81,7 +89,11 @@ api = JsonHttp.decorator
 
 def load_json(request, schema: Schema, *, partial=False) -> dict:
     """The request's JSON body loaded through `schema`, or a 4xx naming the problem."""
+    if (request.content_length or 0) > MAX_BODY:
+        raise ApiError(413, "too_large", f"the body may be at most {MAX_BODY} bytes")
     raw = request.get_data(cache=True)
+    if len(raw) > MAX_BODY:  # chunked, without a Content-Length
+        raise ApiError(413, "too_large", f"the body may be at most {MAX_BODY} bytes")
     if not raw.strip():
         data = {}
     else:
@@ -93,7 +105,7 @@ def load_json(request, schema: Schema, *, partial=False) -> dict:
             )
         try:
             data = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
             raise ApiError(
                 400, "malformed_json", f"the body is not JSON: {exc}"
             ) from None

@@ -92,6 +92,7 @@ def test_a_complaint_from_intake_to_close_out(platform, database, amqp_uri):
         for secret in COMPLAINANT.values():
             assert secret not in body
         assert "complainant" not in json.loads(body)["data"]
+        assert "营业执照变更不属于本局职责" not in body  # a reason people wrote
 
 
 def story(platform) -> str:
@@ -109,6 +110,7 @@ def story(platform) -> str:
         f"/v1/complaints/{cid}", "unit_handler", unit="market_regulation"
     )
     assert seen.status_code == 200 and "complainant" not in seen.json()
+    assert seen.json()["feedback"] is None
     assert COMPLAINANT["phone"] not in seen.text
     returned = act(
         platform,

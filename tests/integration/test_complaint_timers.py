@@ -8,8 +8,9 @@ import psycopg
 import pytest
 
 from eventlog.store import EventStore
+from eventlog.tenancy import district_scope
 from services.complaints import commands as c
-from services.complaints import handlers
+from services.complaints import handlers, views
 from services.complaints.deadlines import TZ, OfficialCalendar, TimeLimit
 from tests.integration.relay_helpers import new_district
 
@@ -96,3 +97,32 @@ def test_nothing_is_overdue_before_the_end_of_the_last_day(store, moment):
     cid = signed_complaint(store, new_district())
     handlers.sweep(store, moment, CAL)
     assert "ComplaintOverdue" not in types(store, cid)
+
+
+def test_a_complaint_returned_after_its_deadline_is_not_overdue_twice(store):
+    """Approvals lets the deadline pass, then returns the complaint; housing signs
+    for it. The mark stays with approvals; housing inherits the (paused) clock but
+    no second mark, and the sweep stops asking about it."""
+    district = new_district()
+    cid = signed_complaint(store, district)
+    late = datetime(2026, 10, 9, 9, 0, tzinfo=TZ)
+    handlers.sweep(store, late, CAL)
+    housing = c.Actor("h-2", "unit_handler", "housing")
+    for cmd, at in (
+        (c.ReturnComplaint("不是我们的", by=HANDLER), late),
+        (c.DispatchComplaint("housing", "区住建委", TimeLimit(3), by=INTAKE), late),
+        (c.SignComplaint(by=housing), late + timedelta(days=3)),
+    ):
+        handlers._run(store, district, cid, cmd, at, CAL)
+    for hours in (1, 2):
+        handlers.sweep(store, late + timedelta(days=3, hours=hours), CAL)
+    assert types(store, cid).count("ComplaintOverdue") == 1
+    with district_scope(store.conn, district):
+        flagged = store.conn.execute(
+            "SELECT overdue_marked FROM complaints.timers WHERE complaint_id = %s",
+            (cid,),
+        ).fetchone()[0]
+    assert flagged  # ticked, so later sweeps do not load the stream again
+    stats = {row["unit"]: row for row in views.unit_stats(store.conn, district)}
+    assert stats["approvals"]["overdue"] == 1 and stats["approvals"]["returns"] == 1
+    assert stats["housing"]["overdue"] == 0 and stats["housing"]["complaints"] == 1

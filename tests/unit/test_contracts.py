@@ -28,7 +28,9 @@ def registry_with_two_versions() -> Registry:
     return reg
 
 
-def recorded(type_="ComplaintReceived", version=1, data=None) -> RecordedEvent:
+def recorded(
+    type_="ComplaintReceived", version=1, data=None, reason=None
+) -> RecordedEvent:
     now = datetime(2026, 11, 23, tzinfo=UTC)
     return RecordedEvent(
         position=7,
@@ -41,7 +43,7 @@ def recorded(type_="ComplaintReceived", version=1, data=None) -> RecordedEvent:
         schema_version=version,
         data=data if data is not None else {"channel": "12345", "phone": "13800000000"},
         actor="op-1",
-        reason=None,
+        reason=reason,
         correlation_id="complaint-C1",
         causation_id=None,
         occurred_at=now,
@@ -112,3 +114,38 @@ def test_every_envelope_validates_against_the_documented_schema(type_):
     env = envelope(recorded(type_=type_), registry_with_two_versions())
     assert EnvelopeSchema().validate(env) == {}
     assert set(env) == set(EnvelopeSchema().fields)
+
+
+def test_a_reason_is_published_only_where_the_type_declares_it_public():
+    reg = registry_with_two_versions()
+
+    @reg.register("ComplaintOverdue", 1, service="complaints", public_reason=True)
+    class Overdue(Schema):
+        pass
+
+    written = recorded(
+        "ComplaintReceived",
+        2,
+        {"channel": "12345", "category": "x"},
+        reason="张三来电，说窗口的李科长收了他两条烟",
+    )
+    assert envelope(written, reg)["reason"] is None
+    fixed = recorded("ComplaintOverdue", 1, {}, reason="time limit passed")
+    assert envelope(fixed, reg)["reason"] == "time limit passed"
+
+
+def test_complaint_reasons_written_by_people_are_never_published():
+    import contracts  # noqa: F401  (registers every service's events)
+    from contracts.registry import REGISTRY
+
+    people_write = {
+        "ComplaintRejected",
+        "ComplaintReturned",
+        "ComplaintClosed",
+        "ComplaintEscalated",
+        "ComplaintExtensionRequested",
+        "ComplaintDispatched",
+        "ComplaintUrged",
+        "ComplaintAccepted",
+    }
+    assert not people_write & REGISTRY.public_reasons

@@ -486,12 +486,12 @@ def test_an_offset_whose_plus_was_decoded_as_a_space_is_read_back():
     [
         (
             {"start_date": "2026-11-01"},
-            "start_date must be a w3c datetime with a timezone, such as"
+            "start_date must be a w3c datetime with a timezone in 1900-9000, such as"
             " 2026-11-23T09:00:00+08:00, not '2026-11-01'",
         ),
         (
             {"end_date": "last week"},
-            "end_date must be a w3c datetime with a timezone, such as"
+            "end_date must be a w3c datetime with a timezone in 1900-9000, such as"
             " 2026-11-23T09:00:00+08:00, not 'last week'",
         ),
         (
