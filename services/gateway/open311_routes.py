@@ -188,6 +188,10 @@ class Open311Routes:
         )
         return _reply(reply, fmt, "service_requests")
 
+    @route("GET,POST,PUT,PATCH,DELETE,OPTIONS", "/open311/v2/<path:rest>")
+    def open311_nothing(self, request, rest):
+        raise open311.Open311Error(404, f"no resource {rest[:80]!r}")
+
 
 def _iso(value):
     return value.isoformat() if value is not None else None

@@ -89,6 +89,7 @@ def test_expected_datetime_and_agency_follow_the_lifecycle(platform):
         ("/open311/v2/requests/C-0000-NOTHING0.json?" + J, 404),
         ("/open311/v2/requests.json?" + J + "&start_date=yesterday", 400),
         ("/open311/v2/requests.txt?" + J, 404),
+        ("/open311/v2/a/b/c.json", 404),
     ],
 )
 def test_errors_are_open311_error_lists(platform, path, status):
