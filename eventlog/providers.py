@@ -13,6 +13,7 @@ from nameko.extensions import DependencyProvider
 from psycopg_pool import ConnectionPool
 
 from . import green
+from .deadlines import OfficialCalendar, load_supplement
 from .settings import load
 from .store import EventStore
 from .waker import Waker
@@ -77,6 +78,19 @@ class Clock(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return lambda: datetime.now(UTC)
+
+
+class Calendar(DependencyProvider):
+    """China's official calendar (eventlog/deadlines.py), with the operator's
+    supplement for years the chinese_calendar package does not know yet
+    (LIUHEN_CALENDAR_SUPPLEMENT, a YAML file)."""
+
+    def setup(self):
+        path = self.container.config.get("LIUHEN_CALENDAR_SUPPLEMENT")
+        self.calendar = OfficialCalendar(load_supplement(path) if path else None)
+
+    def get_dependency(self, worker_ctx):
+        return self.calendar
 
 
 class Logger(DependencyProvider):

@@ -7,7 +7,7 @@ domain.py.
 
 from dataclasses import dataclass, field
 
-from .deadlines import TimeLimit
+from eventlog.deadlines import TimeLimit
 
 
 @dataclass(frozen=True)
@@ -138,6 +138,16 @@ class UrgeComplaint:
 @dataclass(frozen=True)
 class EscalateComplaint:
     reason: str
+    by: Actor
+
+
+@dataclass(frozen=True)
+class HandOverComplaint:
+    """A complaint revealing a systemic problem becomes a rectification issue."""
+
+    campaign_id: str
+    unit: str
+    problem: str
     by: Actor
 
 

@@ -15,10 +15,10 @@ from datetime import datetime
 from functools import reduce
 
 from contracts.vocabulary import ACCEPTING_RATINGS
+from eventlog.deadlines import TZ, TimeLimit, count_days, due_at, reminder_at
 from eventlog.model import NewEvent
 
 from . import commands as c
-from .deadlines import TZ, TimeLimit, count_days, due_at, reminder_at
 
 
 class DomainError(Exception):
@@ -77,6 +77,11 @@ ALLOWED = {
         {"received", "accepted", "dispatched", "returned", "in_progress"}
         | {"replied", "fed_back", "reopened"},
         "escalate",
+    ),
+    c.HandOverComplaint: (
+        {"accepted", "dispatched", "returned", "in_progress", "replied"}
+        | {"fed_back", "reopened", "closed"},
+        "hand over",
     ),
     c.MarkOverdue: ({"in_progress"}, "mark overdue"),
     c.RemindDeadline: ({"in_progress"}, "remind of the deadline of"),
@@ -261,6 +266,11 @@ def _escalate(state, cmd, now, cal):
     return [_event("ComplaintEscalated", cmd, now, data, cmd.reason)]
 
 
+def _hand_over(state, cmd, now, cal):
+    data = {"campaign_id": cmd.campaign_id, "unit": cmd.unit, "problem": cmd.problem}
+    return [_event("ComplaintHandedOver", cmd, now, data)]
+
+
 def _overdue(state, cmd, now, cal):
     # Once per deadline the complaint was given: a return and a new signing keep the
     # deadline (the clock only paused), so they never make it overdue a second time;
@@ -297,6 +307,7 @@ RULES = {
     c.CloseComplaint: _close,
     c.UrgeComplaint: _urge,
     c.EscalateComplaint: _escalate,
+    c.HandOverComplaint: _hand_over,
     c.MarkOverdue: _overdue,
     c.RemindDeadline: _remind,
 }

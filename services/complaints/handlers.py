@@ -9,13 +9,13 @@ import secrets
 from dataclasses import replace
 from datetime import datetime
 
+from eventlog.deadlines import limit_for, limits_from
 from eventlog.handler import handle
 from eventlog.tenancy import district_scope
 from services.directory import read as directory
 
 from . import commands as c
 from . import projections
-from .deadlines import limit_for, limits_from
 from .domain import DomainError, IllegalTransition, NotDue, decide, fold
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -92,6 +92,11 @@ def execute(store, district, complaint_id, action, body, by, now, calendar):
     cmd = build(store.conn, district, complaint_id, action, body, by)
     if isinstance(cmd, c.MergeComplaint):
         _mergeable(store, district, cmd.into)
+    if isinstance(cmd, c.HandOverComplaint):
+        _unit(store.conn, district, cmd.unit)
+        campaign = store.read_stream(f"campaign-{cmd.campaign_id}", up_to_version=1)
+        if not campaign or campaign[0].district != district:
+            raise NotFound(f"no campaign {cmd.campaign_id} in district {district}")
     return _run(store, district, complaint_id, cmd, now, calendar)
 
 
@@ -137,6 +142,7 @@ SIMPLE = {
     "close": c.CloseComplaint,
     "urge": c.UrgeComplaint,
     "escalate": c.EscalateComplaint,
+    "hand_over": c.HandOverComplaint,
 }
 
 

@@ -8,31 +8,18 @@ Emits: Complaint* events into the log (the relay publishes them as
 `<district>.complaint.<action>`).
 """
 
-from nameko.extensions import DependencyProvider
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from eventlog.providers import Clock, Logger, Store
+from eventlog.deadlines import UnknownYear
+from eventlog.providers import Calendar, Clock, Logger, Store
 
 from . import handlers, views
 from .commands import Actor
-from .deadlines import OfficialCalendar, UnknownYear, load_supplement
 from .domain import DomainError
 
 EXPECTED = (DomainError, UnknownYear)
 SWEEP_SECONDS = 30
-
-
-class Calendar(DependencyProvider):
-    """China's official calendar, with the operator's supplement for years the
-    chinese_calendar package does not know yet (LIUHEN_CALENDAR_SUPPLEMENT)."""
-
-    def setup(self):
-        path = self.container.config.get("LIUHEN_CALENDAR_SUPPLEMENT")
-        self.calendar = OfficialCalendar(load_supplement(path) if path else None)
-
-    def get_dependency(self, worker_ctx):
-        return self.calendar
 
 
 class Complaints:

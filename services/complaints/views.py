@@ -15,9 +15,9 @@ from datetime import datetime
 from psycopg.rows import dict_row
 
 from contracts.complaints import COMPLAINT_ID
+from eventlog.deadlines import TZ
 from eventlog.tenancy import district_scope
 
-from .deadlines import TZ
 from .handlers import Invalid, NotFound, query_code_hash
 
 SEES_COMPLAINANT = frozenset({"intake", "inspector"})

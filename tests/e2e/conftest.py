@@ -16,12 +16,13 @@ import requests
 from nameko.containers import ServiceContainer
 from nameko.testing.services import replace_dependencies
 
+from eventlog.deadlines import TZ
 from eventlog.store import EventStore
-from services.complaints.deadlines import TZ
 from services.complaints.service import Complaints
 from services.directory.load import load
 from services.gateway.auth import issue
 from services.gateway.service import Gateway
+from services.issues.service import Issues
 from tests.integration.relay_helpers import running_relay
 
 DISTRICTS = Path(__file__).resolve().parents[2] / "deploy" / "districts"
@@ -88,9 +89,9 @@ def platform(database, amqp_uri, directory):
     }
     clock = Clock(datetime(2026, 9, 14, 9, 0, tzinfo=TZ))
     containers = []
-    for cls in (Complaints, Gateway):
+    for cls in (Complaints, Issues, Gateway):
         container = ServiceContainer(cls, config)
-        if cls is Complaints:
+        if cls is not Gateway:
             replace_dependencies(container, clock=clock)
         containers.append(container)
     with (

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 import psycopg
 
+from eventlog.deadlines import TZ
 from eventlog.store import EventStore
-from services.complaints.deadlines import TZ
 from tests.integration.amqp_helpers import Subscriber
 
 COMPLAINANT = {"name": "张三丰", "phone": "13912345678", "email": "zsf@example.com"}

@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 import psycopg
 import pytest
 
+from eventlog.deadlines import TZ, OfficialCalendar, TimeLimit
 from eventlog.store import EventStore
 from eventlog.tenancy import district_scope
 from services.complaints import commands as c
 from services.complaints import handlers, views
-from services.complaints.deadlines import TZ, OfficialCalendar, TimeLimit
 from tests.integration.relay_helpers import new_district
 
 CAL = OfficialCalendar()

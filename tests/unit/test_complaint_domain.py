@@ -16,6 +16,15 @@ from datetime import date, datetime, time, timedelta
 import pytest
 
 from contracts.vocabulary import STATUSES, TERMINAL
+from eventlog.deadlines import (
+    TZ,
+    OfficialCalendar,
+    TimeLimit,
+    add_days,
+    count_days,
+    due_at,
+    reminder_at,
+)
 from eventlog.model import NewEvent
 from services.complaints.commands import (
     SYSTEM,
@@ -38,15 +47,6 @@ from services.complaints.commands import (
     ReturnComplaint,
     SignComplaint,
     UrgeComplaint,
-)
-from services.complaints.deadlines import (
-    TZ,
-    OfficialCalendar,
-    TimeLimit,
-    add_days,
-    count_days,
-    due_at,
-    reminder_at,
 )
 from services.complaints.domain import (
     Complaint,

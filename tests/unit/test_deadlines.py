@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 
 from contracts.vocabulary import KINDS
-from services.complaints.deadlines import (
+from eventlog.deadlines import (
     DEFAULT_LIMITS,
     TZ,
     OfficialCalendar,
