@@ -27,6 +27,7 @@ test: $(STAMP) servers lint
 
 bench: $(STAMP) servers
 	$(PY) bench/append.py
+	$(PY) bench/ledger.py
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
