@@ -1,1 +1,1 @@
-from . import complaints, directory, gateway  # noqa: F401  (register schemas)
+from . import complaints, directory, gateway, issues  # noqa: F401  (register schemas)

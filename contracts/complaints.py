@@ -160,6 +160,17 @@ class ComplaintEscalatedV1(Schema):
     unit = Text(allow_none=True)
 
 
+@_event("ComplaintHandedOver")
+class ComplaintHandedOverV1(Schema):
+    """`problem` is written by the supervisor for the unit's problem list (a ledger
+    reported to the campaign office): it is published, so it must not identify the
+    complainant. The issues service registers the issue from this payload."""
+
+    campaign_id = Text(required=True)
+    unit = Text(required=True)
+    problem = Text(required=True)
+
+
 @_event("ComplaintOverdue", public_reason=True)
 class ComplaintOverdueV1(Schema):
     unit = Text(allow_none=True)
@@ -268,6 +279,19 @@ ACTIONS = {
     ),
     "urge": _body("UrgeBody", **NOTE),
     "escalate": _body("EscalateBody", **REASON),
+    "hand_over": _body(
+        "HandOverBody",
+        campaign_id=_text(64, required=True),
+        unit=_text(64, required=True),
+        problem=_text(
+            5000,
+            required=True,
+            metadata={
+                "description": "the systemic problem, for the unit's problem "
+                "list; published: must not identify the complainant"
+            },
+        ),
+    ),
 }
 
 

@@ -12,6 +12,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from contracts import complaints as s
+from contracts import issues as i
 
 ERRORS = {
     "400": "the body is not JSON",
@@ -130,6 +131,99 @@ def _other_paths(spec: APISpec) -> None:
     )
 
 
+def _issue_paths(spec: APISpec) -> None:
+    def op(summary, ok, *errors, body=None, params=(), status="200"):
+        out = {"summary": summary, "tags": ["campaigns and issues"]}
+        out["parameters"] = list(params)
+        if body is not None:
+            out["requestBody"] = {"required": True, "content": _json(body)}
+        out["responses"] = _responses(status, ok, "401", *errors)
+        return out
+
+    cid, iid = _param("campaign_id"), _param("issue_id")
+    spec.path(
+        "/v1/campaigns",
+        operations={
+            "post": op(
+                "Launch a campaign with its phases",
+                "CampaignView",
+                "403",
+                "422",
+                body="NewCampaign",
+                status="201",
+            ),
+            "get": op("The district's campaigns", "CampaignList"),
+        },
+    )
+    spec.path(
+        "/v1/campaigns/{campaign_id}",
+        operations={"get": op("One campaign", "CampaignView", "404", params=[cid])},
+    )
+    file = {"description": "the ledger: .xlsx (附件1-3 sheets) or CSV (one list)"}
+    ledger = op(
+        "The ledger (台账) of a campaign or unit",
+        "CampaignView",
+        "404",
+        params=[cid, {"in": "query", "schema": i.LedgerQuery}],
+    )
+    ledger["responses"]["200"] = file
+    spec.path("/v1/campaigns/{campaign_id}/ledger", operations={"get": ledger})
+    spec.path(
+        "/v1/campaigns/{campaign_id}/summary",
+        operations={
+            "get": op(
+                "The period summary: counts by state per unit",
+                "Summary",
+                "403",
+                "404",
+                params=[cid, {"in": "query", "schema": i.SummaryQuery}],
+            )
+        },
+    )
+    spec.path(
+        "/v1/issues",
+        operations={
+            "post": op(
+                "Register an issue on one of the three lists",
+                "IssueView",
+                "403",
+                "404",
+                "422",
+                body="NewIssue",
+                status="201",
+            ),
+            "get": op(
+                "Issues, newest first, paged",
+                "IssuePage",
+                "422",
+                params=[{"in": "query", "schema": i.IssueQuery}],
+            ),
+        },
+    )
+    spec.path(
+        "/v1/issues/{issue_id}",
+        operations={
+            "get": op("One issue with its history", "IssueView", "404", params=[iid])
+        },
+    )
+    for action, body in i.ACTIONS.items():
+        spec.path(
+            f"/v1/issues/{{issue_id}}/{action}",
+            operations={
+                "post": op(
+                    f"{action.replace('_', ' ').capitalize()} an issue",
+                    "IssueView",
+                    "403",
+                    "404",
+                    "409",
+                    "422",
+                    body=body,
+                    params=[iid],
+                )
+            },
+        )
+
+
 OPEN311 = {
     "/open311/v2/services.{format}": "The services: one per misconduct category",
     "/open311/v2/services/{service_code}.{format}": "A service's definition",
@@ -199,4 +293,15 @@ def document() -> dict:
     _complaint_paths(spec)
     _other_paths(spec)
     _open311_paths(spec)
+    for name in (
+        "NewCampaign",
+        "CampaignView",
+        "CampaignList",
+        "NewIssue",
+        "IssueView",
+        "IssuePage",
+        "Summary",
+    ):
+        spec.components.schema(name, schema=getattr(i, name))
+    _issue_paths(spec)
     return spec.to_dict()

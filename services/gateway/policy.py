@@ -32,6 +32,7 @@ ACTIONS = {
     "close": {"intake", "supervisor"},
     "urge": {"intake", "supervisor"},
     "escalate": {"supervisor", "inspector"},
+    "hand_over": {"supervisor", "inspector", "campaign_office"},
 }
 
 
@@ -49,3 +50,17 @@ def require_action(principal, action: str, body: dict) -> None:
     require(principal, ACTIONS[action], action.replace("_", " ") + " complaints")
     if action == "close" and body.get("ruling") and principal.role != "supervisor":
         raise ApiError(403, "forbidden", "only a supervisor may close by ruling")
+
+
+CAMPAIGNS = frozenset({"campaign_office", "admin"})
+REGISTER_ISSUES = frozenset(
+    {"unit_handler", "campaign_office", "inspector", "supervisor"}
+)
+ISSUE_ACTIONS = {
+    "answer": {"unit_handler"},
+    "set_measures": {"unit_handler"},
+    "report_progress": {"unit_handler"},
+    "submit": {"unit_handler"},
+    "send_back": {"supervisor"},
+    "close": {"supervisor"},
+}

@@ -16,7 +16,7 @@ from eventlog.providers import Database
 
 # The mixin by its module: `nameko run` would take a class imported into this module
 # for a second service of its own.
-from . import open311_routes, openapi, policy
+from . import issues_routes, open311_routes, openapi, policy
 from .auth import authenticate
 from .web import ApiError, api, json_response, load_json, query_args
 
@@ -26,10 +26,11 @@ QUERY = schemas.ListQuery()
 BODIES = {action: schema() for action, schema in schemas.ACTIONS.items()}
 
 
-class Gateway(open311_routes.Open311Routes):
+class Gateway(open311_routes.Open311Routes, issues_routes.IssuesRoutes):
     name = "gateway"
     db = Database()
     complaints = RpcProxy("complaints")
+    issues = RpcProxy("issues")
 
     def _checked_id(self, complaint_id: str) -> str:
         """An id that cannot be one is simply not found (and never reaches SQL)."""

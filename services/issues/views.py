@@ -1,0 +1,229 @@
+"""Reading campaigns, issues, ledgers and the period summary, in a district scope."""
+
+import base64
+import json
+from datetime import datetime
+
+from psycopg.rows import dict_row
+
+from contracts.issues import LISTS
+from eventlog.deadlines import TZ
+from eventlog.tenancy import district_scope
+from services.directory import read as directory
+
+from .domain import Invalid
+from .handlers import NotFound
+
+COLUMNS = """id, district, campaign_id, unit, list, source, status, manifestation,
+    responsible, supervisor, suggested_unit, answer, measures, at_once, progress,
+    evidence, due_at, overdue, sent_back, closed_at, closed_on_time, complaint_id,
+    registered_at, updated_at"""
+
+
+def _local(value):
+    return value.astimezone(TZ).isoformat() if isinstance(value, datetime) else value
+
+
+def _row(row: dict) -> dict:
+    return {k: _local(v) for k, v in row.items()}
+
+
+def _names(conn) -> dict[str, str]:
+    return {u["code"]: u["name"] for u in directory.units(conn)}
+
+
+def campaigns(conn, district) -> list[dict]:
+    with district_scope(conn, district):
+        rows = (
+            conn.cursor(row_factory=dict_row)
+            .execute(
+                "SELECT id, district, name, phases, launched_at FROM issues.campaigns"
+                " ORDER BY launched_at DESC"
+            )
+            .fetchall()
+        )
+    return [_campaign(r) for r in rows]
+
+
+def _campaign(row) -> dict:
+    today = datetime.now(TZ).date().isoformat()
+    current = next(
+        (p["phase"] for p in row["phases"] if p["starts_on"] <= today <= p["ends_on"]),
+        None,
+    )
+    return {**_row(row), "current_phase": current}
+
+
+def campaign(conn, district, campaign_id) -> dict:
+    for c in campaigns(conn, district):
+        if c["id"] == campaign_id:
+            return c
+    raise NotFound(f"no campaign {campaign_id} in district {district}")
+
+
+def _visible(viewer) -> tuple[str, list]:
+    if viewer["role"] == "unit_handler":  # its own items and those suggested to it
+        return " AND (unit = %s OR suggested_unit = %s)", [viewer["unit"]] * 2
+    return "", []
+
+
+def get(conn, district, issue_id, viewer) -> dict:
+    extra, args = _visible(viewer)
+    with district_scope(conn, district):
+        row = (
+            conn.cursor(row_factory=dict_row)
+            .execute(
+                f"SELECT {COLUMNS} FROM issues.items WHERE id = %s{extra}",
+                [issue_id, *args],
+            )
+            .fetchone()
+        )
+        if row is None:
+            raise NotFound(f"no issue {issue_id} in district {district}")
+        view = _row(row)
+        view["unit_name"] = _names(conn).get(row["unit"])
+        view["history"] = [
+            {
+                "version": v,
+                "type": t,
+                "actor": a,
+                "reason": r,
+                "at": _local(at),
+                "correlation_id": corr,
+                "causation_id": cause,
+            }
+            for v, t, a, r, at, corr, cause in conn.execute(
+                "SELECT stream_version, type, actor, reason, occurred_at,"
+                " correlation_id, causation_id FROM eventlog.events"
+                " WHERE stream_id = %s ORDER BY stream_version",
+                (f"issue-{issue_id}",),
+            ).fetchall()
+        ]
+    return view
+
+
+FILTERS = {
+    "campaign_id": "campaign_id = %s",
+    "unit": "unit = %s",
+    "list": "list = %s",
+    "status": "status = ANY(%s)",
+    "overdue": "overdue = %s",
+}
+
+
+def search(conn, district, query, viewer) -> dict:
+    where, args = ["true"], []
+    for key, clause in FILTERS.items():
+        if query.get(key) not in (None, [], ""):
+            where.append(clause)
+            args.append(query[key])
+    extra, more = _visible(viewer)
+    if query.get("after"):
+        where.append("(registered_at, id) < (%s, %s)")
+        args.extend(_cursor(query["after"]))
+    limit = query.get("limit", 50)
+    with district_scope(conn, district):
+        rows = (
+            conn.cursor(row_factory=dict_row)
+            .execute(
+                f"SELECT {COLUMNS} FROM issues.items WHERE {' AND '.join(where)}{extra}"
+                " ORDER BY registered_at DESC, id DESC LIMIT %s",
+                [*args, *more, limit + 1],
+            )
+            .fetchall()
+        )
+    items = [_row(r) for r in rows[:limit]]
+    nxt = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        raw = json.dumps([last["registered_at"].isoformat(), last["id"]]).encode()
+        nxt = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return {"items": items, "next": nxt}
+
+
+def _cursor(cursor: str) -> list:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, issue_id = json.loads(raw)
+        return [datetime.fromisoformat(at), str(issue_id)[:64]]
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise Invalid("the paging cursor is not one this server gave") from exc
+
+
+def ledger_lists(conn, district, campaign_id, unit=None, kind=None) -> dict:
+    """{list: [row dicts as services/issues/ledger.py takes them]}, numbered by
+    registration order. A unit's ledger holds its own items, and the suggestions it
+    made about others (附件3)."""
+    where, args = ["campaign_id = %s"], [campaign_id]
+    if unit:
+        where.append("unit = %s")
+        args.append(unit)
+    if kind:
+        where.append("list = %s")
+        args.append(kind)
+    with district_scope(conn, district):
+        names = _names(conn)
+        rows = (
+            conn.cursor(row_factory=dict_row)
+            .execute(
+                "SELECT list, manifestation, responsible, supervisor, measures,"
+                " progress,"
+                " suggested_unit, status, at_once FROM issues.items"
+                f" WHERE {' AND '.join(where)} ORDER BY position",
+                args,
+            )
+            .fetchall()
+        )
+    lists = {k: [] for k in ((kind,) if kind else LISTS)}
+    for r in rows:
+        lists[r["list"]].append(_ledger_row(r, names))
+    return lists
+
+
+def _ledger_row(r, names) -> dict:
+    if r["list"] == "suggestion":
+        return {
+            "unit_name": names.get(r["suggested_unit"], r["suggested_unit"]),
+            "manifestation": r["manifestation"],
+        }
+    row = {
+        "manifestation": r["manifestation"],
+        "responsible": r["responsible"],
+        "measures": r["measures"],
+    }
+    if r["list"] == "problem":
+        progress = r["progress"] or ("立行立改" if r["at_once"] else None)
+        return {**row, "progress": progress, "supervision": r["supervisor"]}
+    return {**row, "supervisor": r["supervisor"]}
+
+
+def summary(conn, district, campaign_id, period, now) -> dict:
+    """What a campaign office collects each month: counts by state per unit as of
+    now, items overdue, and items closed on time."""
+    info = campaign(conn, district, campaign_id)
+    with district_scope(conn, district):
+        names = _names(conn)
+        rows = (
+            conn.cursor(row_factory=dict_row)
+            .execute(
+                # A suggestion is rectified, and counted, by the unit it was made to.
+                "SELECT coalesce(suggested_unit, unit) AS unit,"
+                " count(*) FILTER (WHERE status IN ('registered', 'answered'))"
+                " AS registered,"
+                " count(*) FILTER (WHERE status = 'rectifying') AS rectifying,"
+                " count(*) FILTER (WHERE status = 'submitted') AS submitted,"
+                " count(*) FILTER (WHERE status = 'closed') AS closed,"
+                " count(*) FILTER (WHERE overdue) AS overdue,"
+                " count(*) FILTER (WHERE closed_on_time) AS closed_on_time"
+                " FROM issues.items WHERE campaign_id = %s GROUP BY 1 ORDER BY 1",
+                (campaign_id,),
+            )
+            .fetchall()
+        )
+    units = [{"unit_name": names.get(r.pop("unit"), "?"), **r} for r in rows]
+    return {
+        "scope": info["name"],
+        "period": period or now.astimezone(TZ).strftime("%Y-%m"),
+        "as_of": now.astimezone(TZ).date().isoformat(),
+        "units": units,
+    }
