@@ -154,6 +154,7 @@ class Issue:
     suggested_unit: str | None = None
     due_at: datetime | None = None
     overdue_for: datetime | None = None
+    submitted_at: datetime | None = None
     evidence: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -266,7 +267,9 @@ def _send_back(state, cmd, now, cal):
 
 
 def _close(state, cmd, now, cal):
-    on_time = state.due_at is None or now <= state.due_at
+    # On time when the submission the supervisor accepts came in by the deadline:
+    # the unit is not charged with the time its supervisor takes to verify.
+    on_time = state.due_at is None or state.submitted_at <= state.due_at
     return [_event("IssueClosed", cmd, now, {"on_time": on_time}, cmd.note)]
 
 
@@ -304,7 +307,12 @@ def evolve(state: Issue, event) -> Issue:
         due = datetime.fromisoformat(d["due_at"]) if d["due_at"] else None
         return replace(state, status="rectifying", due_at=due)
     if t == "IssueSubmitted":
-        return replace(state, status="submitted", evidence=tuple(d["evidence"]))
+        return replace(
+            state,
+            status="submitted",
+            evidence=tuple(d["evidence"]),
+            submitted_at=event.occurred_at,
+        )
     if t == "IssueSentBack":
         return replace(state, status="rectifying")
     if t == "IssueClosed":

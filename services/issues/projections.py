@@ -34,6 +34,10 @@ TIMERS = {
     " VALUES (%(id)s, %(district)s, %(due_at)s)"
     " ON CONFLICT (issue_id) DO UPDATE SET due_at = excluded.due_at",
     "IssueClosed": "DELETE FROM issues.timers WHERE issue_id = %(id)s",
+    # Back to rectifying: a deadline that passed meanwhile is overdue now, so the
+    # timer must look again (the domain still marks each deadline once).
+    "IssueSentBack": "UPDATE issues.timers SET overdue_marked = false"
+    " WHERE issue_id = %(id)s",
     "IssueOverdue": "UPDATE issues.timers SET overdue_marked = true"
     " WHERE issue_id = %(id)s",
 }
