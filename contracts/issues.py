@@ -141,6 +141,7 @@ ACTIONS = {
 
 class IssueQuery(Schema):
     campaign_id = _text(64)
+    complaint_id = _text(64)
     unit = _text(64)
     list = Text(validate=validate.OneOf(LISTS))
     status = fields.List(Text(validate=validate.OneOf(STATUSES)))
@@ -152,11 +153,17 @@ class IssueQuery(Schema):
 class LedgerQuery(Schema):
     format = Text(load_default="xlsx", validate=validate.OneOf(("xlsx", "csv")))
     list = Text(validate=validate.OneOf(LISTS))
-    unit = _text(64)
+    unit = Text(
+        validate=validate.Regexp(r"^[a-z][a-z0-9_]{0,63}\Z"),
+        metadata={"description": "one unit's workbook; without it, a zip of all"},
+    )
 
 
 class SummaryQuery(Schema):
-    period = Text(validate=validate.Regexp(r"^\d{4}-\d{2}\Z"))
+    period = Text(
+        validate=validate.Regexp(r"^(19|[2-8][0-9])[0-9]{2}-(0[1-9]|1[0-2])\Z"),
+        metadata={"description": "YYYY-MM; figures as at its end (or now)"},
+    )
     format = Text(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 

@@ -55,6 +55,7 @@ class Complaint:
     reminded_for: datetime | None = None
     pending_extension: int | None = None
     rating: str | None = None
+    handed_over_to: frozenset[str] = frozenset()  # campaigns it became an issue in
 
 
 # command -> (statuses it may be obeyed in, verb for errors)
@@ -267,6 +268,11 @@ def _escalate(state, cmd, now, cal):
 
 
 def _hand_over(state, cmd, now, cal):
+    if cmd.campaign_id in state.handed_over_to:  # one issue per complaint and campaign
+        raise IllegalTransition(
+            f"complaint {state.id} was already handed over to campaign "
+            f"{cmd.campaign_id}; cannot hand it over again"
+        )
     data = {"campaign_id": cmd.campaign_id, "unit": cmd.unit, "problem": cmd.problem}
     return [_event("ComplaintHandedOver", cmd, now, data)]
 
@@ -394,6 +400,9 @@ STEPS = {
     "ComplaintReopened": _status("reopened"),
     "ComplaintClosed": _status("closed"),
     "ComplaintOverdue": lambda s, d, e: replace(s, overdue_for=_when(d["due_at"])),
+    "ComplaintHandedOver": lambda s, d, e: replace(
+        s, handed_over_to=s.handed_over_to | {d["campaign_id"]}
+    ),
     "ComplaintDeadlineNear": lambda s, d, e: replace(
         s, reminded_for=_when(d["due_at"])
     ),

@@ -58,6 +58,7 @@ class IssuesRoutes:
     @api("GET", "/v1/campaigns/<string:campaign_id>/ledger")
     def ledger(self, request, campaign_id):
         who = self.principal(request)
+        policy.require(who, policy.LEDGERS, "download ledgers")
         _checked(schemas.CAMPAIGN_ID, campaign_id, "campaign")
         query = query_args(request, LEDGER_QUERY)
         if who.role == "unit_handler":  # a unit downloads its own ledger
@@ -106,8 +107,8 @@ class IssuesRoutes:
                 f"no action {action!r} on issues",
                 {"actions": sorted(BODIES)},
             )
-        body = load_json(request, BODIES[action])
         policy.require(who, policy.ISSUE_ACTIONS[action], action.replace("_", " "))
+        body = load_json(request, BODIES[action])
         self.issues.get(who.district, issue_id, who.actor())  # 404 if not visible
         view = self.issues.act(who.district, who.actor(), issue_id, action, body)
         return json_response(view)

@@ -53,6 +53,7 @@ def require_action(principal, action: str, body: dict) -> None:
 
 
 CAMPAIGNS = frozenset({"campaign_office", "admin"})
+LEDGERS = STATS | {"unit_handler"}  # a unit handler gets its own unit's
 REGISTER_ISSUES = frozenset(
     {"unit_handler", "campaign_office", "inspector", "supervisor"}
 )

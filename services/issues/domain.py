@@ -164,13 +164,13 @@ class Issue:
 
 
 ALLOWED = {
-    AnswerSuggestion: ({"registered"}, "answer"),
-    SetMeasures: ({"registered", "answered"}, "set measures for"),
-    ReportProgress: ({"rectifying"}, "report progress on"),
-    Submit: ({"rectifying"}, "submit for close-out"),
-    SendBack: ({"submitted"}, "send back"),
-    VerifyAndClose: ({"submitted"}, "close"),
-    MarkOverdue: ({"rectifying"}, "mark overdue"),
+    AnswerSuggestion: ({"registered"}, "answer it"),
+    SetMeasures: ({"registered", "answered"}, "set measures for it"),
+    ReportProgress: ({"rectifying"}, "report progress on it"),
+    Submit: ({"rectifying"}, "submit it for close-out"),
+    SendBack: ({"submitted"}, "send it back"),
+    VerifyAndClose: ({"submitted"}, "close it"),
+    MarkOverdue: ({"rectifying"}, "mark it overdue"),
 }
 
 
@@ -181,7 +181,7 @@ def decide(state: Issue, cmd, now: datetime, calendar) -> list[NewEvent]:
         return [_event("IssueRegistered", cmd, now, _registered(cmd))]
     statuses, verb = ALLOWED[type(cmd)]
     if state.status not in statuses:
-        raise IllegalTransition(f"issue {state.id} is {state.status}; cannot {verb} it")
+        raise IllegalTransition(f"issue {state.id} is {state.status}; cannot {verb}")
     return RULES[type(cmd)](state, cmd, now, calendar)
 
 

@@ -105,13 +105,19 @@ def handed_over(store, envelope: dict, now, calendar) -> str | None:
         store,
         district,
         body,
-        d.Actor(envelope["actor"].split(":", 1)[-1], "system"),
+        _actor(envelope["actor"]),
         now,
         calendar,
         issue_id=issue_id,
         correlation_id=envelope["correlation_id"],
         causation_id=envelope["event_id"],
     )
+
+
+def _actor(text: str) -> d.Actor:
+    """The handing-over supervisor stays the actor of the issue's registration."""
+    role, _, who = text.partition(":")
+    return d.Actor(who or role, role if who else "system")
 
 
 ACTIONS = {
@@ -157,7 +163,7 @@ def _run(store, district, issue_id, cmd, now, calendar, **links):
     )
 
 
-def sweep(store, now, calendar) -> int:
+def sweep(store, now, calendar, log=None) -> int:
     """Mark newly overdue issues; exactly once per deadline with any number of
     sweepers (see services/complaints/handlers.sweep)."""
     marked = 0
@@ -175,4 +181,7 @@ def sweep(store, now, calendar) -> int:
                 "UPDATE issues.timers SET overdue_marked = true WHERE issue_id = %s",
                 (issue_id,),
             )
+        except Exception as exc:  # one bad issue must not stop the sweep
+            if log is not None:
+                log.error("issue sweep failed", issue_id=issue_id, error=str(exc))
     return marked

@@ -8,8 +8,6 @@ issue in the complaint's correlation); a timer marking overdue issues.
 Emits: CampaignLaunched and Issue* events (`<district>.issue.<action>`).
 """
 
-import base64
-
 from nameko.rpc import rpc
 from nameko.timer import timer
 
@@ -18,7 +16,7 @@ from eventlog.deadlines import UnknownYear
 from eventlog.entrypoints import subscribe
 from eventlog.providers import Calendar, Clock, Logger, Store
 
-from . import handlers, ledger, views
+from . import exports, handlers, views
 from .domain import Actor, DomainError
 
 EXPECTED = (DomainError, UnknownYear)
@@ -36,15 +34,15 @@ class Issues:
         cid = handlers.launch_campaign(
             self.store, district, body, Actor(**actor), self.clock()
         )
-        return views.campaign(self.store.conn, district, cid)
+        return views.campaign(self.store.conn, district, cid, self.clock())
 
     @rpc(expected_exceptions=EXPECTED)
     def campaigns(self, district):
-        return {"items": views.campaigns(self.store.conn, district)}
+        return {"items": views.campaigns(self.store.conn, district, self.clock())}
 
     @rpc(expected_exceptions=EXPECTED)
     def campaign(self, district, campaign_id):
-        return views.campaign(self.store.conn, district, campaign_id)
+        return views.campaign(self.store.conn, district, campaign_id, self.clock())
 
     @rpc(expected_exceptions=EXPECTED)
     def register(self, district, actor, body):
@@ -78,49 +76,36 @@ class Issues:
     @rpc(expected_exceptions=EXPECTED)
     def ledger(self, district, campaign_id, query):
         """The file, base64 (RPC bodies are JSON), with its name and type."""
-        info = views.campaign(self.store.conn, district, campaign_id)
-        lists = views.ledger_lists(
-            self.store.conn, district, campaign_id, query.get("unit"), query.get("list")
-        )
-        scope = query.get("unit_name") or info["name"]
-        if query.get("format") == "csv":
-            kind = query.get("list") or "problem"
-            body, ctype, ext = ledger.csv_bytes(kind, lists[kind]), "text/csv", "csv"
-        else:
-            body, ext = ledger.xlsx(scope, lists), "xlsx"
-            ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return {
-            "content": base64.b64encode(body).decode(),
-            "content_type": ctype,
-            "filename": f"ledger-{campaign_id}.{ext}",
-        }
+        return exports.ledger_file(self.store.conn, district, campaign_id, query)
 
     @rpc(expected_exceptions=EXPECTED)
     def summary(self, district, campaign_id, period, fmt="json"):
         data = views.summary(
             self.store.conn, district, campaign_id, period, self.clock()
         )
-        if fmt == "csv":
-            return {
-                "content": base64.b64encode(ledger.summary_csv(data)).decode(),
-                "content_type": "text/csv",
-                "filename": f"summary-{campaign_id}-{data['period']}.csv",
-            }
-        return data
+        return exports.summary_file(data, campaign_id) if fmt == "csv" else data
 
     @subscribe("*.complaint.handed_over")
     def on_handed_over(self, envelope):
         with self.store.transaction():
-            if first_delivery(
+            if not first_delivery(
                 self.store.conn, "issues.handed_over", envelope["event_id"]
             ):
-                issue = handlers.handed_over(
-                    self.store, envelope, self.clock(), self.calendar
-                )
-                self.log.info("complaint handed over", issue=issue)
+                return
+            try:
+                with self.store.transaction():  # a savepoint: the delivery stays
+                    issue = handlers.handed_over(
+                        self.store, envelope, self.clock(), self.calendar
+                    )
+            except DomainError as exc:
+                # Final, not transient (the unit was removed from the directory
+                # since, say): redelivering cannot help. Logged for the operator.
+                self.log.error("handover refused", error=str(exc))
+                return
+            self.log.info("complaint handed over", issue=issue)
 
     @timer(interval=30)
     def sweep(self):
-        marked = handlers.sweep(self.store, self.clock(), self.calendar)
+        marked = handlers.sweep(self.store, self.clock(), self.calendar, self.log)
         if marked:
             self.log.info("issues overdue", marked=marked)

@@ -2,16 +2,18 @@
 
 import base64
 import json
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import groupby
 
 from psycopg.rows import dict_row
 
-from contracts.issues import LISTS
+from contracts.issues import ISSUE_ID, LISTS
 from eventlog.deadlines import TZ
 from eventlog.tenancy import district_scope
 from services.directory import read as directory
 
-from .domain import Invalid
+from .domain import Invalid, fold
 from .handlers import NotFound
 
 COLUMNS = """id, district, campaign_id, unit, list, source, status, manifestation,
@@ -32,7 +34,7 @@ def _names(conn) -> dict[str, str]:
     return {u["code"]: u["name"] for u in directory.units(conn)}
 
 
-def campaigns(conn, district) -> list[dict]:
+def campaigns(conn, district, now=None) -> list[dict]:
     with district_scope(conn, district):
         rows = (
             conn.cursor(row_factory=dict_row)
@@ -42,11 +44,11 @@ def campaigns(conn, district) -> list[dict]:
             )
             .fetchall()
         )
-    return [_campaign(r) for r in rows]
+    return [_campaign(r, now or datetime.now(TZ)) for r in rows]
 
 
-def _campaign(row) -> dict:
-    today = datetime.now(TZ).date().isoformat()
+def _campaign(row, now) -> dict:
+    today = now.astimezone(TZ).date().isoformat()
     current = next(
         (p["phase"] for p in row["phases"] if p["starts_on"] <= today <= p["ends_on"]),
         None,
@@ -54,8 +56,8 @@ def _campaign(row) -> dict:
     return {**_row(row), "current_phase": current}
 
 
-def campaign(conn, district, campaign_id) -> dict:
-    for c in campaigns(conn, district):
+def campaign(conn, district, campaign_id, now=None) -> dict:
+    for c in campaigns(conn, district, now):
         if c["id"] == campaign_id:
             return c
     raise NotFound(f"no campaign {campaign_id} in district {district}")
@@ -108,6 +110,7 @@ FILTERS = {
     "list": "list = %s",
     "status": "status = ANY(%s)",
     "overdue": "overdue = %s",
+    "complaint_id": "complaint_id = %s",
 }
 
 
@@ -145,9 +148,23 @@ def _cursor(cursor: str) -> list:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         at, issue_id = json.loads(raw)
-        return [datetime.fromisoformat(at), str(issue_id)[:64]]
+        if not (isinstance(issue_id, str) and ISSUE_ID.fullmatch(issue_id)):
+            raise ValueError(issue_id)
+        return [datetime.fromisoformat(at), issue_id]
     except (ValueError, TypeError, RecursionError) as exc:
         raise Invalid("the paging cursor is not one this server gave") from exc
+
+
+def units_with_items(conn, district, campaign_id) -> list[str]:
+    with district_scope(conn, district):
+        return [
+            r[0]
+            for r in conn.execute(
+                "SELECT DISTINCT unit FROM issues.items WHERE campaign_id = %s"
+                " ORDER BY unit",
+                (campaign_id,),
+            ).fetchall()
+        ]
 
 
 def ledger_lists(conn, district, campaign_id, unit=None, kind=None) -> dict:
@@ -198,32 +215,65 @@ def _ledger_row(r, names) -> dict:
 
 
 def summary(conn, district, campaign_id, period, now) -> dict:
-    """What a campaign office collects each month: counts by state per unit as of
-    now, items overdue, and items closed on time."""
-    info = campaign(conn, district, campaign_id)
+    """What a campaign office collects for a month: per unit, items by state, overdue
+    and closed on time, as they stood at the end of the period (or now, for the
+    current month). The states are folded from the log up to that moment, so a past
+    month's figures stay what they were."""
+    info = campaign(conn, district, campaign_id, now)
+    local = now.astimezone(TZ)
+    period = period or local.strftime("%Y-%m")
+    year, month = map(int, period.split("-"))
+    end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=TZ)
+    if end <= datetime(local.year, local.month, 1, tzinfo=TZ):
+        as_of = end - timedelta(microseconds=1)
+    elif period == local.strftime("%Y-%m"):
+        as_of = now
+    else:
+        raise Invalid(f"the period {period} has not begun")
     with district_scope(conn, district):
         names = _names(conn)
-        rows = (
-            conn.cursor(row_factory=dict_row)
-            .execute(
-                # A suggestion is rectified, and counted, by the unit it was made to.
-                "SELECT coalesce(suggested_unit, unit) AS unit,"
-                " count(*) FILTER (WHERE status IN ('registered', 'answered'))"
-                " AS registered,"
-                " count(*) FILTER (WHERE status = 'rectifying') AS rectifying,"
-                " count(*) FILTER (WHERE status = 'submitted') AS submitted,"
-                " count(*) FILTER (WHERE status = 'closed') AS closed,"
-                " count(*) FILTER (WHERE overdue) AS overdue,"
-                " count(*) FILTER (WHERE closed_on_time) AS closed_on_time"
-                " FROM issues.items WHERE campaign_id = %s GROUP BY 1 ORDER BY 1",
-                (campaign_id,),
-            )
-            .fetchall()
+        rows = conn.execute(
+            "SELECT e.stream_id, e.type, e.data, e.occurred_at"
+            " FROM issues.items i JOIN eventlog.events e"
+            "   ON e.stream_id = 'issue-' || i.id"
+            " WHERE i.campaign_id = %s AND e.occurred_at <= %s"
+            " ORDER BY e.stream_id, e.stream_version",
+            (campaign_id, as_of),
+        ).fetchall()
+    counts: dict[str, dict] = {}
+    for _, events in groupby(rows, key=lambda r: r[0]):
+        history = [Fact(t, d, at) for _, t, d, at in events]
+        state = fold(history)
+        c = counts.setdefault(state.acting_unit, dict.fromkeys(SUMMARY_KEYS, 0))
+        key = "registered" if state.status == "answered" else state.status
+        c[key] += 1
+        c["overdue"] += state.overdue_for is not None
+        c["closed_on_time"] += any(
+            f.type == "IssueClosed" and f.data["on_time"] for f in history
         )
-    units = [{"unit_name": names.get(r.pop("unit"), "?"), **r} for r in rows]
+    units = [{"unit_name": names.get(u, u), **counts[u]} for u in sorted(counts)]
     return {
         "scope": info["name"],
-        "period": period or now.astimezone(TZ).strftime("%Y-%m"),
-        "as_of": now.astimezone(TZ).date().isoformat(),
+        "period": period,
+        "as_of": as_of.astimezone(TZ).date().isoformat(),
         "units": units,
     }
+
+
+SUMMARY_KEYS = (
+    "registered",
+    "rectifying",
+    "submitted",
+    "closed",
+    "overdue",
+    "closed_on_time",
+)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """An event as the fold reads it."""
+
+    type: str
+    data: dict
+    occurred_at: datetime

@@ -2,7 +2,9 @@
 third unit answered, an item sent back and then closed, one overdue; the ledger as
 the seeds lay it out; and a complaint handed over becoming an issue."""
 
+import base64
 import time
+import zipfile
 from datetime import datetime, timedelta
 from io import BytesIO
 
@@ -197,6 +199,8 @@ def test_a_campaign_from_self_inspection_to_the_ledger(platform, database):
     assert [i["id"] for i in mine["items"]] == [housing]
 
     check_ledger(platform, cid)
+    check_campaign_ledger(platform, cid)
+    at(platform, 2026, 10, 5, 9, 0)  # the office collects September's figures
     summary = ok(
         platform.get(f"/v1/campaigns/{cid}/summary?period=2026-09", "campaign_office")
     )
@@ -210,10 +214,24 @@ def test_a_campaign_from_self_inspection_to_the_ledger(platform, database):
     assert approvals["rectifying"] == 2 and approvals["registered"] == 0
 
 
+def check_campaign_ledger(platform, cid):
+    """The campaign office's download: one workbook per unit, in a zip."""
+    r = platform.get(f"/v1/campaigns/{cid}/ledger", "campaign_office")
+    assert r.status_code == 200 and r.headers["Content-Type"] == "application/zip"
+    names = zipfile.ZipFile(BytesIO(r.content)).namelist()
+    assert names == ["approvals-区行政审批局.xlsx", "housing-区住房和建设委员会.xlsx"]
+    assert platform.get(f"/v1/campaigns/{cid}/ledger", "integrator").status_code == 403
+    r = platform.get(f"/v1/campaigns/{cid}/ledger?format=csv", "campaign_office")
+    assert r.status_code == 422  # a CSV holds one list: which?
+
+
 def check_ledger(platform, cid):
     r = platform.get(f"/v1/campaigns/{cid}/ledger?unit=approvals", "campaign_office")
     assert r.status_code == 200 and "attachment" in r.headers["Content-Disposition"]
     book = openpyxl.load_workbook(BytesIO(r.content))
+    assert (
+        book["附件1"]["A2"].value == "（区行政审批局）查摆出作风纪律、工作流程问题清单"
+    )
     assert book.sheetnames[:3] == ["附件1", "附件2", "附件3"]
     rows = {
         name: list(book[name].iter_rows(values_only=True))
@@ -258,7 +276,8 @@ def check_ledger(platform, cid):
     assert suggestion[2] == ("序号", "单位名称", "改进作风纪律、理顺工作流程具体表现")
     assert suggestion[3] == (1, "区市场监督管理局", "企业登记信息共享不及时")
     csv = platform.get(
-        f"/v1/campaigns/{cid}/ledger?format=csv&list=problem", "campaign_office"
+        f"/v1/campaigns/{cid}/ledger?format=csv&list=problem&unit=approvals",
+        "campaign_office",
     )
     assert csv.status_code == 200 and csv.headers["Content-Type"].startswith("text/csv")
     assert "审批材料反复要求补正" in csv.content.decode("utf-8-sig")
@@ -289,10 +308,17 @@ def test_a_complaint_handed_over_becomes_an_issue_linked_to_it(platform):
         },
     )
     ok(handed)
+    again = platform.post(
+        f"/v1/complaints/{complaint}/hand_over",
+        "supervisor",
+        json={"campaign_id": cid, "unit": "approvals", "problem": "同一问题"},
+    )
+    assert again.status_code == 409, again.text  # one issue per complaint and campaign
     deadline, found = time.monotonic() + 20, []
     while not found and time.monotonic() < deadline:
-        page = ok(platform.get(f"/v1/issues?campaign_id={cid}", "campaign_office"))
-        found = [i for i in page["items"] if i["complaint_id"] == complaint]
+        found = ok(
+            platform.get(f"/v1/issues?complaint_id={complaint}", "campaign_office")
+        )["items"]
         time.sleep(0.2)
     assert found, "the handed-over complaint did not become an issue"
     issue = ok(platform.get(f"/v1/issues/{found[0]['id']}", "campaign_office"))
@@ -303,4 +329,39 @@ def test_a_complaint_handed_over_becomes_an_issue_linked_to_it(platform):
     assert history[-1]["type"] == "ComplaintHandedOver"
     assert "周八" not in str(issue)
     assert registered["causation_id"]  # the handover event, for the audit trail
+    assert registered["actor"].startswith("supervisor:")  # who handed it over
     assert platform.clock.now - datetime(2026, 9, 14, 9, 0, tzinfo=TZ) < timedelta(1)
+
+
+def test_bad_campaign_and_issue_input_is_refused_with_a_named_problem(platform):
+    at(platform, 2026, 9, 14, 9, 0)
+    cid = launch(platform)
+    nul_cursor = base64.urlsafe_b64encode(b'["2026-09-14", "I-\\u0000"]').decode()
+    cases = [
+        (f"/v1/issues?after={nul_cursor}", 422),
+        (f"/v1/campaigns/{cid}/summary?period=２０２６-０９", 422),  # full-width
+        (f"/v1/campaigns/{cid}/summary?period=2026-13", 422),
+        (f"/v1/campaigns/{cid}/summary?period=2027-01", 422),  # has not begun
+        ("/v1/campaigns/CP-2026-NOTHERE0", 404),
+        ("/v1/issues/I-%00", 404),
+        (f"/v1/campaigns/{cid}/ledger?unit=moon", 422),
+    ]
+    for path, status in cases:
+        r = platform.get(path, "campaign_office")
+        assert r.status_code == status, (path, r.text)
+        assert r.json()["error"]["message"]
+    bad_phases = {"name": "x", "phases": [PHASES[1], PHASES[0]]}
+    r = platform.post("/v1/campaigns", "campaign_office", json=bad_phases)
+    assert r.status_code == 422 and "phases must follow" in r.json()["error"]["message"]
+    r = platform.post(
+        "/v1/issues",
+        "unit_handler",
+        unit="approvals",
+        json={
+            "campaign_id": cid,
+            "list": "problem",
+            "manifestation": "x",
+            "unit": "housing",
+        },
+    )
+    assert r.status_code == 403, r.text  # a unit registers its own issues only
