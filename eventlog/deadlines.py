@@ -233,3 +233,9 @@ def reminder_at(calendar: OfficialCalendar, due: datetime) -> datetime:
     while not calendar.is_workday(day):
         day -= _DAY
     return datetime.combine(day, time.min, tzinfo=TZ)
+
+
+def local_iso(value):
+    """A time as the districts read it, China Standard Time with its offset; any
+    other value unchanged (read-model rows mix times with everything else)."""
+    return value.astimezone(TZ).isoformat() if isinstance(value, datetime) else value

@@ -17,6 +17,20 @@ def category(stream_id: str) -> str:
 
 
 @dataclass(frozen=True)
+class Actor:
+    """Who asks a service to act: a token's subject, its role, and for a unit
+    handler, its unit. `str()` is the event's `actor`: role and subject only, so it
+    never carries a complainant's identity."""
+
+    id: str
+    role: str
+    unit: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.role}:{self.id}"
+
+
+@dataclass(frozen=True)
 class NewEvent:
     """An event about to be appended. The store adds stream, version, times, hashes."""
 

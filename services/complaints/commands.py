@@ -8,19 +8,7 @@ domain.py.
 from dataclasses import dataclass, field
 
 from eventlog.deadlines import TimeLimit
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who asks: a token's subject, its role, and for a unit handler, its unit."""
-
-    id: str
-    role: str
-    unit: str | None = None
-
-    def __str__(self) -> str:  # the event's `actor`: never a complainant's identity
-        return f"{self.role}:{self.id}"
-
+from eventlog.model import Actor
 
 SYSTEM = Actor("timer", "system")
 

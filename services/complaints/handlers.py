@@ -5,20 +5,18 @@ the time and the official calendar; nothing here knows nameko.
 """
 
 import hashlib
-import secrets
 from dataclasses import replace
 from datetime import datetime
 
 from eventlog.deadlines import limit_for, limits_from
 from eventlog.handler import handle
+from eventlog.ids import random_code, random_id
 from eventlog.tenancy import district_scope
 from services.directory import read as directory
 
 from . import commands as c
 from . import projections
 from .domain import DomainError, IllegalTransition, NotDue, decide, fold
-
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 class NotFound(DomainError):
@@ -35,12 +33,11 @@ class IdTaken(DomainError):
 
 
 def new_id(now: datetime) -> str:
-    """`C-2026-7K3M9QXA`: random, so ids say nothing about volumes or districts."""
-    return f"C-{now.year}-" + "".join(secrets.choice(CROCKFORD) for _ in range(8))
+    return random_id("C", now)
 
 
 def new_query_code() -> str:
-    raw = "".join(secrets.choice(CROCKFORD) for _ in range(12))
+    raw = random_code(12)
     return "-".join(raw[i : i + 4] for i in range(0, 12, 4))
 
 
@@ -175,8 +172,7 @@ def _dispatch(conn, district, complaint_id, body, by) -> c.DispatchComplaint:
 
 
 def _unit(conn, district, code) -> dict:
-    with district_scope(conn, district):
-        unit = directory.unit(conn, code)
+    unit = directory.unit_in(conn, district, code)
     if unit is None:
         raise Invalid(f"no unit {code!r} in district {district}'s directory")
     return unit

@@ -12,13 +12,14 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from eventlog.deadlines import UnknownYear
+from eventlog.paging import BadCursor
 from eventlog.providers import Calendar, Clock, Logger, Store
 
 from . import handlers, views
 from .commands import Actor
 from .domain import DomainError
 
-EXPECTED = (DomainError, UnknownYear)
+EXPECTED = (DomainError, UnknownYear, BadCursor)
 SWEEP_SECONDS = 30
 
 

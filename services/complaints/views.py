@@ -8,17 +8,14 @@ Who sees what (DOMAIN.md; the gateway has checked the token's role and district)
 - everything runs in the caller's district scope (row-level security).
 """
 
-import base64
-import json
-from datetime import datetime
-
 from psycopg.rows import dict_row
 
 from contracts.complaints import COMPLAINT_ID
-from eventlog.deadlines import TZ
+from eventlog import paging
+from eventlog.deadlines import local_iso
 from eventlog.tenancy import district_scope
 
-from .handlers import Invalid, NotFound, query_code_hash
+from .handlers import NotFound, query_code_hash
 
 SEES_COMPLAINANT = frozenset({"intake", "inspector"})
 # What a unit handler reads of the free text others wrote: the instructions addressed
@@ -73,13 +70,8 @@ COLUMNS = """id, district, status, channel, kind, category, urgent, title,
     rating, reject_reason, merged_into, closed_at, ruling, version"""
 
 
-def _local(value):
-    """Times as the districts read them: China Standard Time, with its offset."""
-    return value.astimezone(TZ).isoformat() if isinstance(value, datetime) else value
-
-
 def _view(row: dict) -> dict:
-    out = {key: _local(value) for key, value in row.items()}
+    out = {key: local_iso(value) for key, value in row.items()}
     loc = out["location"] or {}
     out["location"] = {
         "address": loc.get("address"),
@@ -128,7 +120,7 @@ def history(conn, complaint_id: str) -> list[dict]:
         (f"complaint-{complaint_id}",),
     ).fetchall()
     return [
-        {"version": v, "type": t, "actor": a, "reason": r, "at": _local(at)}
+        {"version": v, "type": t, "actor": a, "reason": r, "at": local_iso(at)}
         for v, t, a, r, at in rows
     ]
 
@@ -148,52 +140,18 @@ FILTERS = {
 
 
 def search(conn, district: str, query: dict, viewer: dict) -> dict:
-    """A page of complaints, newest first, and the cursor of the next page.
-
-    Keyset paging on (received_at, id): a page never repeats or skips a complaint
-    when new ones arrive meanwhile, as OFFSET would."""
-    where, args = ["true"], []
-    for key, clause in FILTERS.items():
-        if query.get(key) not in (None, [], ""):
-            where.append(clause)
-            args.append(query[key])
-    extra, more = _unit_clause(viewer)
-    if query.get("after"):
-        where.append("(received_at, id) < (%s, %s)")
-        args.extend(decode_cursor(query["after"]))
-    limit = query.get("limit", 50)
-    sql = (
-        f"SELECT {COLUMNS} FROM complaints.complaints WHERE {' AND '.join(where)}"
-        f"{extra} ORDER BY received_at DESC, id DESC LIMIT %s"
+    """A page of complaints, newest first, and the cursor of the next page."""
+    rows, nxt = paging.page(
+        conn,
+        district,
+        select=f"SELECT {COLUMNS} FROM complaints.complaints",
+        order="received_at",
+        key_pattern=COMPLAINT_ID,
+        filters=FILTERS,
+        query=query,
+        extra=_unit_clause(viewer),
     )
-    with district_scope(conn, district):
-        rows = (
-            conn.cursor(row_factory=dict_row)
-            .execute(sql, [*args, *more, limit + 1])
-            .fetchall()
-        )
-    items = [_for(viewer, _view(r)) for r in rows[:limit]]
-    cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        cursor = encode_cursor(last["received_at"].isoformat(), last["id"])
-    return {"items": items, "next": cursor}
-
-
-def encode_cursor(received_at: str, complaint_id: str) -> str:
-    raw = json.dumps([received_at, complaint_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> list:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        received_at, complaint_id = json.loads(base64.urlsafe_b64decode(padded))
-        if not COMPLAINT_ID.fullmatch(complaint_id):
-            raise ValueError(complaint_id)
-        return [datetime.fromisoformat(received_at), complaint_id]
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise Invalid("the paging cursor is not one this server gave") from exc
+    return {"items": [_for(viewer, _view(r)) for r in rows], "next": nxt}
 
 
 def track(conn, code: str) -> dict:
@@ -217,7 +175,7 @@ def track(conn, code: str) -> dict:
         "district": district,
         "status": status,
         "feedback": feedback,
-        "updated_at": _local(updated),
+        "updated_at": local_iso(updated),
     }
 
 

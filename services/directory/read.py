@@ -11,6 +11,8 @@ into a published event (contracts/directory.py).
 
 from psycopg.rows import dict_row
 
+from eventlog.tenancy import district_scope
+
 UNIT = "SELECT code, name, main_leader, leader_in_charge FROM directory.units"
 PERSON = "SELECT id, name, title, unit, email, phone FROM directory.people"
 LEADERS = ("main_leader", "leader_in_charge")
@@ -53,3 +55,9 @@ def leaders(conn, unit_code: str) -> dict:
     if found is None:
         return dict.fromkeys(LEADERS)
     return {role: person(conn, found[role]) for role in LEADERS}
+
+
+def unit_in(conn, district_code: str, code: str) -> dict | None:
+    """`unit`, in a district scope of its own: for a caller outside one."""
+    with district_scope(conn, district_code):
+        return unit(conn, code)

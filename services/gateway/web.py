@@ -43,6 +43,7 @@ ERRORS = {
     "ConcurrencyError": (409, "conflict"),
     "InvalidEvent": (422, "invalid"),
     "IdTaken": (409, "conflict"),
+    "BadCursor": (422, "invalid"),
 }
 
 

@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 from functools import reduce
 
 from eventlog.deadlines import TZ, TimeLimit, due_at
-from eventlog.model import NewEvent
+from eventlog.model import Actor, NewEvent
 
 PHASE_ORDER = ("mobilise", "self_inspect", "inspect_and_hold_accountable", "summarise")
 
@@ -37,16 +37,6 @@ class NotDue(DomainError):
 
 class Invalid(DomainError):
     pass
-
-
-@dataclass(frozen=True)
-class Actor:
-    id: str
-    role: str
-    unit: str | None = None
-
-    def __str__(self) -> str:
-        return f"{self.role}:{self.id}"
 
 
 SYSTEM = Actor("timer", "system")

@@ -1,17 +1,14 @@
 """Command handlers of campaigns and issues: load, fold, decide, append, project."""
 
 import hashlib
-import secrets
 from dataclasses import replace
 
 from eventlog.handler import handle
-from eventlog.tenancy import district_scope
+from eventlog.ids import random_id
 from services.directory import read as directory
 
 from . import domain as d
 from . import projections
-
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 class NotFound(d.DomainError):
@@ -20,12 +17,6 @@ class NotFound(d.DomainError):
 
 class IdTaken(d.DomainError):
     pass
-
-
-def _random(prefix: str, now) -> str:
-    return f"{prefix}-{now.year}-" + "".join(
-        secrets.choice(CROCKFORD) for _ in range(8)
-    )
 
 
 def _exists_in(store, stream_id, district) -> bool:
@@ -37,7 +28,7 @@ def _exists_in(store, stream_id, district) -> bool:
 
 def launch_campaign(store, district, body, by: d.Actor, now) -> str:
     cmd = d.LaunchCampaign(
-        id=_random("CP", now), name=body["name"], phases=tuple(body["phases"]), by=by
+        id=random_id("CP", now), name=body["name"], phases=tuple(body["phases"]), by=by
     )
     handle(
         store,
@@ -51,9 +42,8 @@ def launch_campaign(store, district, body, by: d.Actor, now) -> str:
 
 
 def _unit(conn, district, code) -> None:
-    with district_scope(conn, district):
-        if directory.unit(conn, code) is None:
-            raise d.Invalid(f"no unit {code!r} in district {district}'s directory")
+    if directory.unit_in(conn, district, code) is None:
+        raise d.Invalid(f"no unit {code!r} in district {district}'s directory")
 
 
 def register(store, district, body, by: d.Actor, now, calendar, **links) -> str:
@@ -67,7 +57,7 @@ def register(store, district, body, by: d.Actor, now, calendar, **links) -> str:
         _unit(store.conn, district, code)
     if not _exists_in(store, f"campaign-{body['campaign_id']}", district):
         raise NotFound(f"no campaign {body['campaign_id']} in district {district}")
-    issue_id = links.pop("issue_id", None) or _random("I", now)
+    issue_id = links.pop("issue_id", None) or random_id("I", now)
     cmd = d.RegisterIssue(
         id=issue_id,
         campaign_id=body["campaign_id"],

@@ -14,12 +14,13 @@ from nameko.timer import timer
 from eventlog.consumer import first_delivery
 from eventlog.deadlines import UnknownYear
 from eventlog.entrypoints import subscribe
+from eventlog.paging import BadCursor
 from eventlog.providers import Calendar, Clock, Logger, Store
 
 from . import exports, handlers, views
 from .domain import Actor, DomainError
 
-EXPECTED = (DomainError, UnknownYear)
+EXPECTED = (DomainError, UnknownYear, BadCursor)
 
 
 class Issues:

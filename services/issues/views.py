@@ -1,7 +1,5 @@
 """Reading campaigns, issues, ledgers and the period summary, in a district scope."""
 
-import base64
-import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -9,12 +7,14 @@ from itertools import groupby
 from psycopg.rows import dict_row
 
 from contracts.issues import ISSUE_ID, LISTS
-from eventlog.deadlines import TZ
+from eventlog import paging
+from eventlog.deadlines import TZ, local_iso
 from eventlog.tenancy import district_scope
 from services.directory import read as directory
 
 from .domain import Invalid, fold
 from .handlers import NotFound
+from .ledger import SUMMARY_FIELDS
 
 COLUMNS = """id, district, campaign_id, unit, list, source, status, manifestation,
     responsible, supervisor, suggested_unit, answer, measures, at_once, progress,
@@ -22,12 +22,8 @@ COLUMNS = """id, district, campaign_id, unit, list, source, status, manifestatio
     registered_at, updated_at"""
 
 
-def _local(value):
-    return value.astimezone(TZ).isoformat() if isinstance(value, datetime) else value
-
-
 def _row(row: dict) -> dict:
-    return {k: _local(v) for k, v in row.items()}
+    return {k: local_iso(v) for k, v in row.items()}
 
 
 def _names(conn) -> dict[str, str]:
@@ -90,7 +86,7 @@ def get(conn, district, issue_id, viewer) -> dict:
                 "type": t,
                 "actor": a,
                 "reason": r,
-                "at": _local(at),
+                "at": local_iso(at),
                 "correlation_id": corr,
                 "causation_id": cause,
             }
@@ -115,44 +111,17 @@ FILTERS = {
 
 
 def search(conn, district, query, viewer) -> dict:
-    where, args = ["true"], []
-    for key, clause in FILTERS.items():
-        if query.get(key) not in (None, [], ""):
-            where.append(clause)
-            args.append(query[key])
-    extra, more = _visible(viewer)
-    if query.get("after"):
-        where.append("(registered_at, id) < (%s, %s)")
-        args.extend(_cursor(query["after"]))
-    limit = query.get("limit", 50)
-    with district_scope(conn, district):
-        rows = (
-            conn.cursor(row_factory=dict_row)
-            .execute(
-                f"SELECT {COLUMNS} FROM issues.items WHERE {' AND '.join(where)}{extra}"
-                " ORDER BY registered_at DESC, id DESC LIMIT %s",
-                [*args, *more, limit + 1],
-            )
-            .fetchall()
-        )
-    items = [_row(r) for r in rows[:limit]]
-    nxt = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        raw = json.dumps([last["registered_at"].isoformat(), last["id"]]).encode()
-        nxt = base64.urlsafe_b64encode(raw).decode().rstrip("=")
-    return {"items": items, "next": nxt}
-
-
-def _cursor(cursor: str) -> list:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, issue_id = json.loads(raw)
-        if not (isinstance(issue_id, str) and ISSUE_ID.fullmatch(issue_id)):
-            raise ValueError(issue_id)
-        return [datetime.fromisoformat(at), issue_id]
-    except (ValueError, TypeError, RecursionError) as exc:
-        raise Invalid("the paging cursor is not one this server gave") from exc
+    rows, nxt = paging.page(
+        conn,
+        district,
+        select=f"SELECT {COLUMNS} FROM issues.items",
+        order="registered_at",
+        key_pattern=ISSUE_ID,
+        filters=FILTERS,
+        query=query,
+        extra=_visible(viewer),
+    )
+    return {"items": [_row(r) for r in rows], "next": nxt}
 
 
 def units_with_items(conn, district, campaign_id) -> list[str]:
@@ -244,7 +213,7 @@ def summary(conn, district, campaign_id, period, now) -> dict:
     for _, events in groupby(rows, key=lambda r: r[0]):
         history = [Fact(t, d, at) for _, t, d, at in events]
         state = fold(history)
-        c = counts.setdefault(state.acting_unit, dict.fromkeys(SUMMARY_KEYS, 0))
+        c = counts.setdefault(state.acting_unit, dict.fromkeys(SUMMARY_FIELDS, 0))
         key = "registered" if state.status == "answered" else state.status
         c[key] += 1
         c["overdue"] += state.overdue_for is not None
@@ -258,16 +227,6 @@ def summary(conn, district, campaign_id, period, now) -> dict:
         "as_of": as_of.astimezone(TZ).date().isoformat(),
         "units": units,
     }
-
-
-SUMMARY_KEYS = (
-    "registered",
-    "rectifying",
-    "submitted",
-    "closed",
-    "overdue",
-    "closed_on_time",
-)
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,7 @@ Every moment is in Shanghai, in 2026, on the real official calendar
 
 import json
 import random
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -49,7 +48,6 @@ from services.complaints.commands import (
     UrgeComplaint,
 )
 from services.complaints.domain import (
-    Complaint,
     DomainError,
     IllegalTransition,
     NotDue,
@@ -57,6 +55,7 @@ from services.complaints.domain import (
     decide,
     fold,
 )
+from tests.unit.stories import at, end_of, storyteller, types
 
 CAL = OfficialCalendar()
 ID = "C-2026-000123"
@@ -74,36 +73,7 @@ COMPLAINANT = {
 }
 
 
-def at(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=TZ)
-
-
-def end_of(day: date) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=TZ)
-
-
-@dataclass
-class Story:
-    history: list[NewEvent]
-
-    @property
-    def state(self) -> Complaint:
-        return fold(self.history)
-
-    def when(self, cmd, now: datetime) -> list[NewEvent]:
-        return decide(self.state, cmd, now, CAL)
-
-
-def given(*steps: tuple[object, datetime]) -> Story:
-    """Each (command, moment) is decided on the state so far; its events are kept."""
-    history: list[NewEvent] = []
-    for cmd, now in steps:
-        history += decide(fold(history), cmd, now, CAL)
-    return Story(history)
-
-
-def types(events) -> list[str]:
-    return [e.type for e in events]
+given = storyteller(decide, fold, CAL)
 
 
 def receive(**overrides) -> ReceiveComplaint:

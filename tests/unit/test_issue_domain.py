@@ -11,7 +11,6 @@ Every moment is in Shanghai, in 2026, on the real official calendar
 
 import json
 import random
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -19,7 +18,7 @@ import pytest
 import contracts.issues  # noqa: F401  (registers the issues events)
 from contracts.issues import STATUSES
 from contracts.registry import REGISTRY
-from eventlog.deadlines import TZ, OfficialCalendar, TimeLimit, add_days, due_at
+from eventlog.deadlines import OfficialCalendar, TimeLimit, add_days, due_at
 from eventlog.model import NewEvent
 from services.issues.domain import (
     SYSTEM,
@@ -44,6 +43,7 @@ from services.issues.domain import (
     evolve,
     fold,
 )
+from tests.unit.stories import at, end_of, storyteller, types
 
 CAL = OfficialCalendar()
 ID = "I-2026-7K3M9QXA"
@@ -58,40 +58,11 @@ SUGGESTED_HANDLER = Actor("handler-5", "unit_handler", SUGGESTED_UNIT)
 OTHER_HANDLER = Actor("handler-9", "unit_handler", OTHER_UNIT)
 
 
-def at(month: int, day: int, hour: int = 10, minute: int = 0) -> datetime:
-    return datetime(2026, month, day, hour, minute, tzinfo=TZ)
-
-
-def end_of(day: date) -> datetime:
-    return datetime.combine(day, time.max, tzinfo=TZ)
-
-
 def d(month: int, day: int) -> date:
     return date(2026, month, day)
 
 
-@dataclass
-class Story:
-    history: list[NewEvent]
-
-    @property
-    def state(self) -> Issue:
-        return fold(self.history)
-
-    def when(self, cmd, now: datetime) -> list[NewEvent]:
-        return decide(self.state, cmd, now, CAL)
-
-
-def given(*steps: tuple[object, datetime]) -> Story:
-    """Each (command, moment) is decided on the state so far; its events are kept."""
-    history: list[NewEvent] = []
-    for cmd, now in steps:
-        history += decide(fold(history), cmd, now, CAL)
-    return Story(history)
-
-
-def types(events) -> list[str]:
-    return [e.type for e in events]
+given = storyteller(decide, fold, CAL)
 
 
 def register(**overrides) -> RegisterIssue:
