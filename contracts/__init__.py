@@ -1,1 +1,8 @@
-from . import complaints, directory, gateway, issues  # noqa: F401  (register schemas)
+from . import (  # noqa: F401
+    accountability,
+    complaints,
+    directory,
+    gateway,
+    issues,
+    notify,
+)

@@ -304,4 +304,19 @@ def document() -> dict:
     ):
         spec.components.schema(name, schema=getattr(i, name))
     _issue_paths(spec)
+    # Each route module adds its own paths (imported here: they import this module).
+    from . import (
+        accountability_routes,
+        assessment_routes,
+        notify_routes,
+        webhooks_routes,
+    )
+
+    for module in (
+        accountability_routes,
+        assessment_routes,
+        notify_routes,
+        webhooks_routes,
+    ):
+        module.openapi_paths(spec)
     return spec.to_dict()

@@ -16,7 +16,16 @@ from eventlog.providers import Database
 
 # The mixin by its module: `nameko run` would take a class imported into this module
 # for a second service of its own.
-from . import issues_routes, open311_routes, openapi, policy
+from . import (
+    accountability_routes,
+    assessment_routes,
+    issues_routes,
+    notify_routes,
+    open311_routes,
+    openapi,
+    policy,
+    webhooks_routes,
+)
 from .auth import authenticate
 from .web import ApiError, api, json_response, load_json, query_args
 
@@ -26,11 +35,20 @@ QUERY = schemas.ListQuery()
 BODIES = {action: schema() for action, schema in schemas.ACTIONS.items()}
 
 
-class Gateway(open311_routes.Open311Routes, issues_routes.IssuesRoutes):
+class Gateway(
+    open311_routes.Open311Routes,
+    issues_routes.IssuesRoutes,
+    accountability_routes.AccountabilityRoutes,
+    assessment_routes.AssessmentRoutes,
+    notify_routes.NotifyRoutes,
+    webhooks_routes.WebhooksRoutes,
+):
     name = "gateway"
     db = Database()
     complaints = RpcProxy("complaints")
     issues = RpcProxy("issues")
+    accountability = RpcProxy("accountability")
+    notify = RpcProxy("notify")
 
     def _checked_id(self, complaint_id: str) -> str:
         """An id that cannot be one is simply not found (and never reaches SQL)."""

@@ -18,11 +18,13 @@ from nameko.testing.services import replace_dependencies
 
 from eventlog.deadlines import TZ
 from eventlog.store import EventStore
+from services.accountability.service import Accountability
 from services.complaints.service import Complaints
 from services.directory.load import load
 from services.gateway.auth import issue
 from services.gateway.service import Gateway
 from services.issues.service import Issues
+from services.notify.service import Notify
 from tests.integration.relay_helpers import running_relay
 
 DISTRICTS = Path(__file__).resolve().parents[2] / "deploy" / "districts"
@@ -89,7 +91,7 @@ def platform(database, amqp_uri, directory):
     }
     clock = Clock(datetime(2026, 9, 14, 9, 0, tzinfo=TZ))
     containers = []
-    for cls in (Complaints, Issues, Gateway):
+    for cls in (Complaints, Issues, Accountability, Notify, Gateway):
         container = ServiceContainer(cls, config)
         if cls is not Gateway:
             replace_dependencies(container, clock=clock)

@@ -1,0 +1,5 @@
+"""Webhook entrypoints, mixed into the notify service."""
+
+
+class WebhookEntrypoints:
+    pass
