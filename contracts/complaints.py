@@ -132,6 +132,7 @@ class ComplaintExtensionApprovedV1(Schema):
 @_event("ComplaintReplied")
 class ComplaintRepliedV1(Schema):
     substantiated = fields.Boolean(allow_none=True)
+    unit = Text(allow_none=True, metadata={"description": "the unit that replied"})
     on_time = fields.Boolean(required=True)
 
 
@@ -143,6 +144,7 @@ class ComplaintFeedbackGivenV1(Schema):
 @_event("ComplaintRated")
 class ComplaintRatedV1(Schema):
     rating = Text(required=True)
+    unit = Text(allow_none=True, metadata={"description": "the unit that replied"})
 
 
 @_event("ComplaintClosed")

@@ -227,6 +227,7 @@ def _refuse_extension(state, cmd, now, cal):
 def _reply(state, cmd, now, cal):
     _own_unit(state, cmd.by, "reply to")
     data = {"result": cmd.result, "substantiated": cmd.substantiated}
+    data["unit"] = state.handling_unit
     data["on_time"] = state.due_at is None or now <= state.due_at
     return [_event("ComplaintReplied", cmd, now, data)]
 
@@ -240,7 +241,8 @@ def _rate(state, cmd, now, cal):
         raise IllegalTransition(
             f"complaint {state.id} is {state.status} and already rated; cannot rate"
         )
-    data = {"rating": cmd.rating, "comment": cmd.comment}
+    # The unit that replied is the one rated (assessment counts it against it).
+    data = {"rating": cmd.rating, "comment": cmd.comment, "unit": state.handling_unit}
     rated = _event("ComplaintRated", cmd, now, data)
     if cmd.rating in ACCEPTING_RATINGS:
         return [rated]

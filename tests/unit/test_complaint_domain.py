@@ -171,9 +171,11 @@ def test_the_main_line_runs_from_intake_to_close():
     assert replied.data == {
         "result": REPLY.result,
         "substantiated": True,
+        "unit": UNIT,
         "on_time": True,
     }
-    assert rated.data == {"rating": "satisfied", "comment": None}
+    # The unit rated travels with the rating: assessment charges it to that unit.
+    assert rated.data == {"rating": "satisfied", "comment": None, "unit": UNIT}
     assert closed.data == {"by_ruling": False}
     assert story.state.status == "closed"
 
@@ -523,7 +525,11 @@ def test_a_dissatisfied_rating_reopens_the_complaint():
     events = given(*FED_BACK).when(RATE_DISSATISFIED, at(3, 2))
 
     assert types(events) == ["ComplaintRated", "ComplaintReopened"]
-    assert events[0].data == {"rating": "dissatisfied", "comment": "证还没拿到"}
+    assert events[0].data == {
+        "rating": "dissatisfied",
+        "comment": "证还没拿到",
+        "unit": UNIT,
+    }
     assert events[1].reason == "dissatisfied rating"
     assert given(*REOPENED).state.status == "reopened"
 
