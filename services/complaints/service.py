@@ -2,7 +2,8 @@
 
 Owns: the `complaint-<id>` streams and the `complaints` schema (read model, timers,
 query codes).
-Listens to: RPC from the gateway (receive, act, get, search, track, unit_stats); a
+Listens to: RPC from the gateway (receive, act, get, search, track, unit_stats) and
+from notify (contact: how to reach the complainant, never routed by the gateway); a
 timer that marks overdue complaints and sends deadline reminders.
 Emits: Complaint* events into the log (the relay publishes them as
 `<district>.complaint.<action>`).
@@ -68,6 +69,11 @@ class Complaints:
     @rpc(expected_exceptions=EXPECTED)
     def unit_stats(self, district):
         return views.unit_stats(self.store.conn, district)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def contact(self, district, complaint_id):
+        """Internal, for notify: never routed by the gateway."""
+        return views.contact(self.store.conn, district, complaint_id)
 
     @timer(interval=SWEEP_SECONDS)
     def sweep(self):

@@ -112,6 +112,31 @@ def get(conn, district: str, complaint_id: str, viewer: dict) -> dict:
     return _for(viewer, view)
 
 
+def contact(conn, district: str, complaint_id: str) -> dict:
+    """How to reach who complained, for the notify service only (an internal RPC the
+    gateway never routes): {channel, anonymous, name, phone, email}, all None but
+    channel for an anonymous complaint."""
+    with district_scope(conn, district):
+        row = conn.execute(
+            "SELECT c.channel, c.anonymous, p.name, p.phone, p.email"
+            " FROM complaints.complaints c LEFT JOIN complaints.complainants p"
+            " ON p.complaint_id = c.id WHERE c.id = %s",
+            (complaint_id,),
+        ).fetchone()
+    if row is None:
+        raise NotFound(f"no complaint {complaint_id} in district {district}")
+    channel, anonymous, name, phone, email = row
+    if anonymous:
+        name = phone = email = None
+    return {
+        "channel": channel,
+        "anonymous": anonymous,
+        "name": name,
+        "phone": phone,
+        "email": email,
+    }
+
+
 def history(conn, complaint_id: str) -> list[dict]:
     """Who did what, when and why: the stream's events without their data."""
     rows = conn.execute(

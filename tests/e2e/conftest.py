@@ -25,6 +25,7 @@ from services.gateway.auth import issue
 from services.gateway.service import Gateway
 from services.issues.service import Issues
 from services.notify.service import Notify
+from tests.e2e.local_servers import sms_server, smtp_server
 from tests.integration.relay_helpers import running_relay
 
 DISTRICTS = Path(__file__).resolve().parents[2] / "deploy" / "districts"
@@ -78,16 +79,45 @@ def directory(database):
             load(EventStore(conn), path, actor="test:setup")
 
 
+@pytest.fixture(scope="package")
+def mailbox(tmp_path_factory):
+    """The local SMTP server notify sends email to (tests/e2e/local_servers.py)."""
+    with smtp_server(tmp_path_factory.mktemp("mailbox"), free_port()) as box:
+        yield box
+
+
+@pytest.fixture(scope="package")
+def sms_gateway():
+    """The local HTTP SMS gateway notify posts to, one URL per district."""
+    with sms_server() as gateway:
+        yield gateway
+
+
 # Package scope: the services stop when the e2e tests are done, before the tests that
 # restart the broker or count what a relay publishes.
 @pytest.fixture(scope="package")
-def platform(database, amqp_uri, directory):
+def platform(database, amqp_uri, directory, mailbox, sms_gateway):
     port = free_port()
     config = {
         "AMQP_URI": amqp_uri,
         "LIUHEN_APP_CONNINFO": database.app,
         "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
         "max_workers": 10,
+        # Notify: the local SMTP server and SMS gateway (tests/e2e/local_servers.py).
+        "LIUHEN_SMTP_HOST": "127.0.0.1",
+        "LIUHEN_SMTP_PORT": mailbox.port,
+        "LIUHEN_MAIL_FROM": "liuhen@test.example",
+        "LIUHEN_SMS_GATEWAYS": {
+            "binhai": f"{sms_gateway.url}/binhai",
+            "jinghai": f"{sms_gateway.url}/jinghai",
+        },
+        # Webhooks: a fast sender, short retries, a sealing key (tests/e2e/
+        # test_webhooks.py moves the clock past each backoff).
+        "LIUHEN_WEBHOOK_INTERVAL": 0.1,
+        "LIUHEN_WEBHOOK_TIMEOUT": 2,
+        "LIUHEN_WEBHOOK_BACKOFF_SECONDS": 1,
+        "LIUHEN_WEBHOOK_MAX_ATTEMPTS": 3,
+        "LIUHEN_WEBHOOK_KEY": "bGl1aGVuLXRlc3Qtd2ViaG9vay1rZXktMzItYnl0ZXM=",
     }
     clock = Clock(datetime(2026, 9, 14, 9, 0, tzinfo=TZ))
     containers = []
@@ -105,6 +135,7 @@ def platform(database, amqp_uri, directory):
         try:
             api = Api(f"http://127.0.0.1:{port}", EventStore(conn))
             api.clock = clock
+            api.mailbox, api.sms = mailbox, sms_gateway
             yield api
         finally:
             for container in containers:
