@@ -212,6 +212,7 @@ class CaseBulletinPublishedV1(Schema):
 @_event("CaseSubjectNotified")
 class CaseSubjectNotifiedV1(Schema):
     subject = Text(allow_none=True)
+    appeal_until = Text(required=True, metadata={"description": "YYYY-MM-DD"})
 
 
 @_event("CaseAppealed")
@@ -336,3 +337,135 @@ CASE_ACTIONS = {
     "decide_appeal": AppealDecision,
     "close": Close,
 }
+
+
+# ---- queries and views ---------------------------------------------------------------
+
+PERIOD_PATTERN = r"^(19|[2-8][0-9])[0-9]{2}(-(0[1-9]|1[0-2])|-Q[1-4])?\Z"
+
+
+class ClueQuery(Schema):
+    status = fields.List(Text(validate=validate.OneOf(CLUE_STATUSES)))
+    kind = Text(validate=validate.OneOf(CLUE_KINDS))
+    unit = Text(validate=UNIT)
+    mandatory = fields.Boolean()
+    source_id = _text(64)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    after = Text(validate=validate.Length(max=200))
+
+
+class CaseQuery(Schema):
+    status = fields.List(Text(validate=validate.OneOf(CASE_STATUSES)))
+    unit = Text(validate=UNIT)
+    origin = Text(validate=validate.OneOf(("clue", "dual_investigation")))
+    reference = fields.Boolean()
+    subject = Text(validate=PERSON)
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
+    after = Text(validate=validate.Length(max=200))
+
+
+class BulletinQuery(Schema):
+    period = Text(
+        validate=validate.Regexp(PERIOD_PATTERN),
+        metadata={"description": "YYYY, YYYY-Qn or YYYY-MM (default: this month)"},
+    )
+
+
+class CaseStep(Schema):
+    version = fields.Integer()
+    type = Text()
+    actor = Text()
+    reason = Text(allow_none=True)
+    data = fields.Dict()
+    at = fields.AwareDateTime()
+    correlation_id = Text(allow_none=True)
+    causation_id = Text(allow_none=True)
+
+
+class ClueView(Schema):
+    id = Text()
+    district = Text()
+    kind = Text()
+    kind_name = Text()
+    mandatory = fields.Boolean()
+    unit = Text(allow_none=True)
+    subject = Text(allow_none=True)
+    summary = Text()
+    source = fields.Nested(Source)
+    status = Text()
+    grounds = fields.Integer(metadata={"description": "times its source was raised"})
+    case_id = Text(allow_none=True)
+    registered_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    created = fields.Boolean(metadata={"description": "on registration: a new clue"})
+    history = fields.List(fields.Nested(CaseStep))
+
+
+class CluePage(Schema):
+    items = fields.List(fields.Nested(ClueView))
+    next = Text(allow_none=True)
+
+
+class Link(Schema):
+    case_id = Text()
+    relation = Text(
+        metadata={"description": "dual_investigation | dual_investigation_of | sibling"}
+    )
+    subject = Text(allow_none=True)
+    subject_role = Text()
+    status = Text()
+
+
+class CaseView(Schema):
+    id = Text()
+    district = Text()
+    clue_id = Text(allow_none=True)
+    unit = Text(allow_none=True)
+    subject = Text(allow_none=True)
+    subject_role = Text()
+    origin = Text()
+    linked_from = Text(allow_none=True)
+    status = Text()
+    substantiated = fields.Boolean(allow_none=True)
+    exemption = Text(allow_none=True)
+    exemption_grounds = fields.List(Text())
+    measures = fields.List(Text())
+    measure_names = fields.List(Text())
+    severity = fields.Integer(allow_none=True)
+    collective_decision = fields.Boolean(allow_none=True)
+    mitigated = fields.Boolean(allow_none=True)
+    reference = fields.Boolean()
+    bulletin_id = Text(allow_none=True)
+    notified_at = fields.AwareDateTime(allow_none=True)
+    appeal_until = fields.Date(allow_none=True)
+    appeal_outcome = Text(allow_none=True)
+    outcome = Text(allow_none=True)
+    opened_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    links = fields.List(fields.Nested(Link))
+    history = fields.List(fields.Nested(CaseStep))
+
+
+class CasePage(Schema):
+    items = fields.List(fields.Nested(CaseView))
+    next = Text(allow_none=True)
+
+
+class BulletinView(Schema):
+    id = Text()
+    case_id = Text()
+    title = Text()
+    body = Text()
+    unit = Text(allow_none=True)
+    unit_name = Text(allow_none=True)
+    subject_name = Text(allow_none=True)
+    measures = fields.List(Text())
+    published_on = fields.Date()
+    published_at = fields.AwareDateTime()
+
+
+class BulletinList(Schema):
+    period = Text()
+    from_ = Text(data_key="from")
+    to = Text()
+    items = fields.List(fields.Nested(BulletinView))

@@ -1,9 +1,245 @@
-"""Routes of the gateway, mixed into its service class."""
+"""/v1/clues and /v1/cases: accountability (追责问责), for the inspection and
+campaign-office roles only.
+
+Inspectors register and verify clues, file them, investigate, decide, record
+appeals; the campaign office registers inspection findings, reads every case and
+publishes bulletins. Same rules as elsewhere: the district comes from the token,
+errors are JSON, lists are keyset-paged.
+"""
+
+from contracts import accountability as schemas
+
+from . import policy
+from .web import ApiError, api, json_response, load_json, query_args
+
+READ = frozenset({"inspector", "campaign_office", "city"})
+REGISTER = frozenset({"inspector", "campaign_office"})
+INSPECTOR = frozenset({"inspector"})
+CASE_ROLES = {action: INSPECTOR for action in schemas.CASE_ACTIONS}
+CASE_ROLES["publish_bulletin"] = frozenset({"inspector", "campaign_office"})
+
+NEW_CLUE = schemas.NewClue()
+CLUE_QUERY = schemas.ClueQuery()
+CASE_QUERY = schemas.CaseQuery()
+BULLETIN_QUERY = schemas.BulletinQuery()
+CLUE_BODIES = {a: s() for a, s in schemas.CLUE_ACTIONS.items()}
+CASE_BODIES = {a: s() for a, s in schemas.CASE_ACTIONS.items()}
+
+
+def _checked(pattern, value: str, what: str) -> str:
+    if not pattern.fullmatch(value):
+        raise ApiError(404, "not_found", f"no {what} {value[:40]!r}")
+    return value
+
+
+def _action(bodies, action, what):
+    if action not in bodies:
+        raise ApiError(
+            404,
+            "not_found",
+            f"no action {action!r} on {what}",
+            {"actions": sorted(bodies)},
+        )
+    return bodies[action]
 
 
 class AccountabilityRoutes:
-    pass
+    @api("POST", "/v1/clues")
+    def register_clue(self, request):
+        who = self.principal(request)
+        policy.require(who, REGISTER, "register clues")
+        body = load_json(request, NEW_CLUE)
+        made = self.accountability.register_clue(who.district, who.actor(), body)
+        status = 201 if made.pop("created") else 200
+        return json_response(made, status, {"Location": f"/v1/clues/{made['id']}"})
+
+    @api("GET", "/v1/clues")
+    def list_clues(self, request):
+        who = self.principal(request)
+        policy.require(who, READ, "read clues")
+        query = query_args(request, CLUE_QUERY, lists=("status",))
+        return json_response(self.accountability.clues(who.district, query))
+
+    @api("GET", "/v1/clues/<string:clue_id>")
+    def get_clue(self, request, clue_id):
+        who = self.principal(request)
+        policy.require(who, READ, "read clues")
+        _checked(schemas.CLUE_ID, clue_id, "clue")
+        return json_response(self.accountability.clue(who.district, clue_id))
+
+    @api("POST", "/v1/clues/<string:clue_id>/<string:action>")
+    def act_on_clue(self, request, clue_id, action):
+        who = self.principal(request)
+        _checked(schemas.CLUE_ID, clue_id, "clue")
+        schema = _action(CLUE_BODIES, action, "clues")
+        policy.require(who, INSPECTOR, action + " clues")
+        body = load_json(request, schema)
+        view = self.accountability.act_on_clue(
+            who.district, who.actor(), clue_id, action, body
+        )
+        return json_response(view)
+
+    @api("GET", "/v1/cases")
+    def list_cases(self, request):
+        who = self.principal(request)
+        policy.require(who, READ, "read cases")
+        query = query_args(request, CASE_QUERY, lists=("status",))
+        return json_response(self.accountability.cases(who.district, query))
+
+    @api("GET", "/v1/cases/bulletins")
+    def list_bulletins(self, request):
+        who = self.principal(request)
+        policy.require(who, READ, "read bulletins")
+        query = query_args(request, BULLETIN_QUERY)
+        return json_response(
+            self.accountability.bulletins(who.district, query.get("period"))
+        )
+
+    @api("GET", "/v1/cases/<string:case_id>")
+    def get_case(self, request, case_id):
+        who = self.principal(request)
+        policy.require(who, READ, "read cases")
+        _checked(schemas.CASE_ID, case_id, "case")
+        return json_response(self.accountability.case(who.district, case_id))
+
+    @api("POST", "/v1/cases/<string:case_id>/<string:action>")
+    def act_on_case(self, request, case_id, action):
+        who = self.principal(request)
+        _checked(schemas.CASE_ID, case_id, "case")
+        schema = _action(CASE_BODIES, action, "cases")
+        policy.require(who, CASE_ROLES[action], action.replace("_", " "))
+        body = load_json(request, schema)
+        view = self.accountability.act_on_case(
+            who.district, who.actor(), case_id, action, body
+        )
+        return json_response(view)
 
 
 def openapi_paths(spec) -> None:
     """Adds this module's paths to the gateway's OpenAPI document."""
+    from .openapi import _json, _param, _responses
+
+    for name in (
+        "NewClue",
+        "ClueView",
+        "CluePage",
+        "CaseView",
+        "CasePage",
+        "BulletinList",
+    ):
+        spec.components.schema(name, schema=getattr(schemas, name))
+    tag = ["Accountability"]
+
+    def op(summary, ok, *errors, body=None, params=(), status="200"):
+        operation = {
+            "summary": summary,
+            "tags": tag,
+            "parameters": list(params),
+            "responses": _responses(status, ok, "401", "403", *errors),
+        }
+        if body is not None:
+            operation["requestBody"] = {"required": True, "content": _json(body)}
+        return operation
+
+    spec.path(
+        "/v1/clues",
+        operations={
+            "post": op(
+                "Register a clue by hand (201), or add a ground to the clue its "
+                "complaint or issue has already (200)",
+                "ClueView",
+                "400",
+                "413",
+                "415",
+                "422",
+                body="NewClue",
+                status="201",
+            ),
+            "get": op(
+                "Clues, newest first, paged",
+                "CluePage",
+                "422",
+                params=[{"in": "query", "schema": schemas.ClueQuery}],
+            ),
+        },
+    )
+    spec.path(
+        "/v1/clues/{clue_id}",
+        operations={
+            "get": op(
+                "One clue, with its history",
+                "ClueView",
+                "404",
+                params=[_param("clue_id")],
+            )
+        },
+    )
+    for action, body in schemas.CLUE_ACTIONS.items():
+        spec.path(
+            f"/v1/clues/{{clue_id}}/{action}",
+            operations={
+                "post": op(
+                    f"{action.capitalize()} the clue",
+                    "ClueView",
+                    "400",
+                    "404",
+                    "409",
+                    "413",
+                    "415",
+                    "422",
+                    body=body,
+                    params=[_param("clue_id")],
+                )
+            },
+        )
+    spec.path(
+        "/v1/cases",
+        operations={
+            "get": op(
+                "Cases, newest first, paged",
+                "CasePage",
+                "422",
+                params=[{"in": "query", "schema": schemas.CaseQuery}],
+            )
+        },
+    )
+    spec.path(
+        "/v1/cases/bulletins",
+        operations={
+            "get": op(
+                "Bulletins (通报) published in a period",
+                "BulletinList",
+                "422",
+                params=[{"in": "query", "schema": schemas.BulletinQuery}],
+            )
+        },
+    )
+    spec.path(
+        "/v1/cases/{case_id}",
+        operations={
+            "get": op(
+                "One case, with its links and history",
+                "CaseView",
+                "404",
+                params=[_param("case_id")],
+            )
+        },
+    )
+    for action, body in schemas.CASE_ACTIONS.items():
+        spec.path(
+            f"/v1/cases/{{case_id}}/{action}",
+            operations={
+                "post": op(
+                    action.replace("_", " ").capitalize(),
+                    "CaseView",
+                    "400",
+                    "404",
+                    "409",
+                    "413",
+                    "415",
+                    "422",
+                    body=body,
+                    params=[_param("case_id")],
+                )
+            },
+        )

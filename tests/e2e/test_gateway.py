@@ -8,6 +8,7 @@ import pytest
 from nameko.web.handlers import HttpRequestHandler
 from openapi_spec_validator import validate
 
+from contracts.accountability import CASE_ACTIONS, CLUE_ACTIONS
 from contracts.complaints import ACTIONS
 from contracts.issues import ACTIONS as ISSUE_ACTIONS
 from eventlog.store import EventStore
@@ -249,6 +250,8 @@ def test_the_openapi_document_validates_and_lists_every_route(platform):
     action_routes = {
         "/v1/complaints/{complaint_id}/{action}": ACTIONS,
         "/v1/issues/{issue_id}/{action}": ISSUE_ACTIONS,
+        "/v1/clues/{clue_id}/{action}": CLUE_ACTIONS,
+        "/v1/cases/{case_id}/{action}": CASE_ACTIONS,
     }
     assert set(action_routes) <= served and "/open311/v2/{tail}" in served
     documented = set(doc["paths"])

@@ -4,7 +4,29 @@ import json
 import time
 import uuid
 
+import amqp
+
+from contracts.envelope import message
 from eventlog.relay import EXCHANGE, connect_amqp
+
+
+def publish_again(uri: str, event) -> None:
+    """Publish a recorded event as the relay did: a redelivery, as consumers see it
+    when the relay crashed before recording its position, or the broker redelivers."""
+    key, body = message(event)
+    conn = connect_amqp(uri)
+    try:
+        channel = conn.channel()
+        msg = amqp.Message(
+            body,
+            content_type="application/json",
+            content_encoding="utf-8",
+            delivery_mode=2,
+            message_id=str(event.event_id),
+        )
+        channel.basic_publish(msg, exchange=EXCHANGE, routing_key=key)
+    finally:
+        conn.close()
 
 
 class Subscriber:
