@@ -8,6 +8,13 @@ Both are nameko DependencyProviders configured from the nameko config:
   2xx as accepted, which is what the usual HTTP SMS gateways of the operators do; a
   district whose provider speaks another dialect gets an adapter of its own here.
 
+Each send is bounded as a whole by DEADLINE, not only per socket operation: smtplib's
+and urllib's `timeout` applies to each read and write, so a server that answers a
+byte at a time could stretch one send without end. The sender leases a notification
+for longer than DEADLINE (sender.py); a send that outlived its lease could go out
+twice. The bound is an eventlet.Timeout: these providers run inside nameko's
+eventlet hub, where the sockets are green and the timeout interrupts them.
+
 A send that does not go raises DeliveryError with a short code ("smtp 451",
 "http 503", "ConnectionRefusedError"): that code is recorded in a
 NotificationFailed event, so it must never carry the server's own text, which may
@@ -20,11 +27,14 @@ import urllib.error
 import urllib.request
 from email.message import EmailMessage
 
+import eventlet
 from nameko.extensions import DependencyProvider
 
 from . import schedule
 
-TIMEOUT = 10
+TIMEOUT = 10  # seconds for one socket operation (connect, a read, a write)
+DEADLINE = 30  # seconds for a whole send: shorter than the sender's lease
+GOODBYE = 2  # seconds for QUIT once a message is accepted
 
 
 class DeliveryError(Exception):
@@ -49,12 +59,16 @@ class Mailer(DependencyProvider):
         msg = EmailMessage()
         msg["From"], msg["To"], msg["Subject"] = self.sender, to, subject
         msg.set_content(body)  # UTF-8, as the standard library picks for Chinese
+        smtp = None
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=TIMEOUT) as smtp:
+            with eventlet.Timeout(DEADLINE):
+                smtp = smtplib.SMTP(self.host, self.port, timeout=TIMEOUT)
                 if self.user:
                     smtp.starttls()
                     smtp.login(self.user, self.password)
                 smtp.send_message(msg)
+        except eventlet.Timeout:
+            raise DeliveryError("timeout") from None
         except smtplib.SMTPResponseException as exc:
             raise DeliveryError(f"smtp {exc.smtp_code}") from None
         except smtplib.SMTPRecipientsRefused as exc:
@@ -62,6 +76,22 @@ class Mailer(DependencyProvider):
             raise DeliveryError(f"smtp {','.join(map(str, codes))}") from None
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(type(exc).__name__) from None
+        finally:
+            _goodbye(smtp)
+
+
+def _goodbye(smtp) -> None:
+    """QUIT, briefly: once the message is accepted, a server slow to say goodbye is
+    no failure (recording one would send the message again)."""
+    if smtp is None:
+        return
+    try:
+        with eventlet.Timeout(GOODBYE, False):  # False: give up silently
+            smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        pass
+    finally:
+        smtp.close()
 
 
 def gateways(config_value) -> dict[str, str]:
@@ -89,8 +119,13 @@ class SmsGateways(DependencyProvider):
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
+            with (
+                eventlet.Timeout(DEADLINE),
+                urllib.request.urlopen(request, timeout=TIMEOUT) as response,
+            ):
                 response.read()
+        except eventlet.Timeout:
+            raise DeliveryError("timeout") from None
         except urllib.error.HTTPError as exc:
             raise DeliveryError(f"http {exc.code}") from None
         except urllib.error.URLError as exc:

@@ -75,7 +75,7 @@ def _queue_one(store, envelope, p: plan.Planned, now, quiet) -> None:
     }
     if p.channel == "inbox":  # staff texts: rendered now, delivered as recorded
         title, body, _ = settings.template(store.conn, p.kind)
-        data["title"], data["body"] = _render(p.kind, title, body, p.context)
+        data["title"], data["body"] = render(p.kind, title, body, p.context)
     events = [_event("NotificationQueued", data, envelope, now)]
     if p.channel == "inbox":
         sent = {"channel": "inbox", "attempt": 1}
@@ -101,7 +101,7 @@ def _event(type_, data, envelope, now, actor=SYSTEM) -> NewEvent:
     )
 
 
-def _render(kind, title, body, context) -> tuple[str, str]:
+def render(kind: str, title: str, body: str, context: dict) -> tuple[str, str]:
     """The district's template; its default if the district's fails to render
     (it rendered on a sample when saved, but real data may differ)."""
     try:

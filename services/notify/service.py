@@ -84,7 +84,7 @@ class Notify(webhooks_service.WebhookEntrypoints):
     def send(self):
         done = sender.send_due(
             self.store,
-            self.clock(),
+            self.clock,
             {"email": self.mailer, "sms": self.sms},
             self.complaints.contact,
             self.quiet,

@@ -60,10 +60,16 @@ class SmsGateway:
     def __init__(self):
         self.received: list[dict] = []
         self.failing: set[str] = set()
+        self.stalls: dict[str, float] = {}  # phone -> seconds to sit on its POST
+        self.holding: list[str] = []  # phones whose POST is being sat on now
         self.url = ""
 
     def to(self, phone: str) -> list[dict]:
         return [m for m in self.received if m["to"] == phone]
+
+    def stall(self, phone: str, seconds: float) -> None:
+        """Answer POSTs to `phone` only after `seconds`: a slow gateway."""
+        self.stalls[phone] = seconds
 
 
 @contextmanager
@@ -74,6 +80,10 @@ def sms_server():
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
             body = json.loads(self.rfile.read(length).decode("utf-8"))
+            if body.get("to") in gateway.stalls:
+                gateway.holding.append(body["to"])
+                time.sleep(gateway.stalls[body["to"]])
+                gateway.holding.remove(body["to"])
             status = 503 if body.get("to") in gateway.failing else 200
             if status == 200:
                 gateway.received.append({**body, "path": self.path})

@@ -8,9 +8,14 @@ import time
 from datetime import datetime, timedelta
 
 import psycopg
+import structlog
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from eventlog.deadlines import TZ
 from eventlog.relay import EXCHANGE
+from eventlog.store import EventStore
+from services.notify import sender
+from services.notify.channels import SmsGateways
 from tests.e2e.local_servers import wait_for
 from tests.integration.amqp_helpers import Subscriber
 
@@ -159,6 +164,92 @@ def test_quiet_hours_hold_an_sms_until_morning(platform, database):
     assert platform.sms.to(number) == []
     set_clock(platform, 8, 1)
     assert wait_for(lambda: sms_for(platform, number, cid)), "not sent in the morning"
+
+
+STALL = 6.0  # seconds the SMS gateway sits on a message
+
+
+def idle_transactions(database, longer_than: float = 1.0) -> list[tuple]:
+    """Sessions idle inside a transaction that holds an id, for over `longer_than`
+    seconds: each holds the relay back (it publishes only events of transactions
+    older than the oldest one still open)."""
+    with psycopg.connect(database.admin, autocommit=True) as conn:
+        return conn.execute(
+            "SELECT pid, backend_xid::text, now() - xact_start, left(query, 60)"
+            " FROM pg_stat_activity WHERE datname = current_database()"
+            " AND state = 'idle in transaction' AND backend_xid IS NOT NULL"
+            " AND now() - xact_start > %s",
+            (timedelta(seconds=longer_than),),
+        ).fetchall()
+
+
+def test_a_stalled_send_holds_back_no_event(platform, database, amqp_uri):
+    """A slow SMS gateway delays its own message, never the platform's events: no
+    transaction of the sender stays open across a send."""
+    set_clock(platform, 10)
+    number = phone()
+    platform.sms.stall(number, STALL)
+    sub = Subscriber(amqp_uri, "binhai.complaint.#")
+    try:
+        cid = complaint(platform, {"phone": number})
+        act(platform, cid, "accept")  # the complainant's SMS: the gateway sits on it
+        assert wait_for(lambda: number in platform.sms.holding), "no SMS went out"
+        time.sleep(1.2)  # a transaction spanning the send would be over 1s old now
+        held_back = idle_transactions(database)
+        started = time.monotonic()
+        other = complaint(platform, None)  # meanwhile, somebody else's complaint
+        sub.drain(
+            lambda got: any(
+                m.envelope["stream_id"] == f"complaint-{other}" for m in got
+            ),
+            timeout=STALL + 10,
+        )
+        published_after = time.monotonic() - started
+        found = f"published {published_after:.2f}s after; open: {held_back}"
+        assert published_after < 1.5 and held_back == [], found
+    finally:
+        sub.close()
+        # Let the stalled send finish and be recorded before the next test.
+        wait_for(lambda: sms_for(platform, number, cid), timeout=STALL + 10)
+        wait_for(
+            lambda: any(
+                e[1] == "NotificationSent" for e in notification_events(database, cid)
+            ),
+        )
+
+
+def test_a_claim_whose_lease_ran_out_is_sent_again_but_recorded_once(
+    platform, database, amqp_uri
+):
+    """The duplicate window, shown: a send that outlives its lease is taken again by
+    another sender; the message goes twice, the log says Sent once."""
+    set_clock(platform, 10)
+    number = phone()
+    platform.sms.stall(number, STALL / 2)
+    cid = complaint(platform, {"phone": number})
+    act(platform, cid, "accept")
+    assert wait_for(lambda: number in platform.sms.holding), "no SMS went out"
+    platform.clock.now += sender.LEASE + timedelta(seconds=1)  # the lease runs out
+    sms = SmsGateways()  # a second instance's sender, on the same gateway and log
+    sms.urls = {"binhai": f"{platform.sms.url}/binhai"}
+    with (
+        psycopg.connect(database.app, autocommit=True) as conn,
+        ClusterRpcProxy({"AMQP_URI": amqp_uri}) as rpc,
+    ):
+        second = sender.send_due(
+            EventStore(conn),
+            platform.clock,
+            {"sms": sms.send},
+            rpc.complaints.contact,
+            lambda district: None,
+            structlog.get_logger(),
+        )
+    assert second["stale"] == 1 and second["sent"] == 0, second  # the first won
+    assert wait_for(lambda: len(sms_for(platform, number, cid)) == 2)
+    types = [
+        e[1] for e in notification_events(database, cid) if e[2]["channel"] == "sms"
+    ]
+    assert types == ["NotificationQueued", "NotificationSent"]
 
 
 def _queue_depth(channel, queue) -> int:

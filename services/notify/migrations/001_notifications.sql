@@ -86,8 +86,9 @@ BEGIN
 END $$;
 
 -- The outbox the sender sweeps across every district (like the complaints' timers):
--- without row-level security, and holding ids, districts and times only. Each sender
--- locks the rows it works on (FOR UPDATE SKIP LOCKED), so instances share the work.
+-- without row-level security, and holding ids, districts and times only. A sender
+-- claims due rows by moving their due time a lease ahead in one short statement
+-- (FOR UPDATE SKIP LOCKED), then sends outside any transaction (sender.py).
 CREATE TABLE notify.outbox (
     notification_id  text PRIMARY KEY,
     district         text NOT NULL,
