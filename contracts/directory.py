@@ -8,6 +8,7 @@ so they are never published.
 
 from marshmallow import Schema, fields
 
+from .assessment import AccountabilitySettingsV1, AssessmentRulesV1
 from .registry import REGISTRY
 
 SERVICE = "directory"
@@ -35,6 +36,16 @@ class DistrictRegisteredV1(Schema):
             "description": "complaint kind -> its time limit, when the "
             "district sets its own"
         },
+    )
+    # Both absent when the district's file has no such section (the defaults apply:
+    # services/directory/rules.py).
+    assessment = fields.Nested(
+        AssessmentRulesV1,
+        metadata={"description": "the district's unit assessment rule table (考核)"},
+    )
+    accountability = fields.Nested(
+        AccountabilitySettingsV1,
+        metadata={"description": "dual investigation threshold, appeal period"},
     )
 
 

@@ -10,4 +10,6 @@ holds as events on the stream `directory-<district>`, and projects them into the
     load.py         the YAML file: parse and validate, then record through handle()
     projections.py  the read model, updated in the transaction of the events
     read.py         what services call
+    rules.py        the district's own rules (assessment table, accountability
+                    settings): their checks and defaults
 """

@@ -51,6 +51,10 @@ class Directory:
     time_limits: Mapping[str, Mapping] = field(default_factory=dict)
     people: Mapping[str, Person] = field(default_factory=dict)
     units: Mapping[str, Unit] = field(default_factory=dict)
+    # The district's own rules (services/directory/rules.py), as its file gives
+    # them: None and {} when it gives none, and the defaults apply.
+    assessment: Mapping | None = None
+    accountability: Mapping = field(default_factory=dict)
 
 
 def stream(district: str) -> str:
@@ -83,11 +87,21 @@ def _district(state: Directory | None, desired: Directory) -> list[tuple[str, di
         "name": desired.name,
         "time_limits": {k: dict(v) for k, v in desired.time_limits.items()},
     }
+    # Only when the file has them: a district without them records what it did
+    # before these sections existed, so its events and state stay as they were.
+    if desired.assessment is not None:
+        data["assessment"] = desired.assessment
+    if desired.accountability:
+        data["accountability"] = dict(desired.accountability)
     if state is None:
         return [("DistrictRegistered", data)]
-    if (state.name, state.time_limits) != (desired.name, desired.time_limits):
+    if _settings(state) != _settings(desired):
         return [("DistrictChanged", data)]
     return []
+
+
+def _settings(d: Directory) -> tuple:
+    return (d.name, d.time_limits, d.assessment, d.accountability)
 
 
 def _diff(current: Mapping, desired: Mapping) -> tuple[list[tuple[str, object]], list]:
@@ -115,7 +129,13 @@ def fold(history) -> Directory | None:
 
 def _district_set(state, d):
     base = state or Directory(d["district"], d["name"])
-    return replace(base, name=d["name"], time_limits=d["time_limits"])
+    return replace(
+        base,
+        name=d["name"],
+        time_limits=d["time_limits"],
+        assessment=d.get("assessment"),
+        accountability=d.get("accountability", {}),
+    )
 
 
 def _unit_set(state, d):

@@ -10,10 +10,13 @@ from psycopg.types.json import Jsonb
 from eventlog.store import EventStore
 
 DISTRICT = """
-INSERT INTO directory.districts (district, name, time_limits, version)
-VALUES (%(district)s, %(name)s, %(time_limits)s, %(version)s)
+INSERT INTO directory.districts
+    (district, name, time_limits, assessment, accountability, version)
+VALUES (%(district)s, %(name)s, %(time_limits)s, %(assessment)s,
+    %(accountability)s, %(version)s)
 ON CONFLICT (district) DO UPDATE
-   SET name = excluded.name, time_limits = excluded.time_limits
+   SET name = excluded.name, time_limits = excluded.time_limits,
+       assessment = excluded.assessment, accountability = excluded.accountability
 """
 UNIT = """
 INSERT INTO directory.units (district, code, name, main_leader, leader_in_charge)
@@ -48,6 +51,7 @@ STATEMENTS = {
     "PersonRemoved": PERSON_REMOVED,
 }
 PERSON_FIELDS = ("title", "unit", "email", "phone")  # optional: None when absent
+DISTRICT_FIELDS = {"assessment": None, "accountability": {}}  # likewise
 
 
 def apply(store: EventStore, recorded) -> None:
@@ -58,8 +62,11 @@ def apply(store: EventStore, recorded) -> None:
             "district": event.district,
             "version": event.stream_version,
         }
-        if "time_limits" in params:
-            params["time_limits"] = Jsonb(params["time_limits"])
+        if event.type in ("DistrictRegistered", "DistrictChanged"):
+            params = {**DISTRICT_FIELDS, **params}
+            for name in ("time_limits", "assessment", "accountability"):
+                if params[name] is not None:
+                    params[name] = Jsonb(params[name])
         store.conn.execute(STATEMENTS[event.type], params)
     if recorded:
         last = recorded[-1]

@@ -13,6 +13,8 @@ from psycopg.rows import dict_row
 
 from eventlog.tenancy import district_scope
 
+from .rules import effective_accountability, effective_assessment
+
 UNIT = "SELECT code, name, main_leader, leader_in_charge FROM directory.units"
 PERSON = "SELECT id, name, title, unit, email, phone FROM directory.people"
 LEADERS = ("main_leader", "leader_in_charge")
@@ -24,13 +26,21 @@ def _one(conn, query: str, params: tuple) -> dict | None:
 
 
 def district(conn, code: str) -> dict | None:
-    """{district, name, time_limits: {kind: {days, working}}, version}."""
-    return _one(
+    """{district, name, time_limits: {kind: {days, working}}, assessment,
+    accountability, version}. `assessment` is the rule table in force (the file's,
+    or the defaults: services/directory/rules.py), points as decimal strings;
+    `accountability` is {dual_investigation_from, appeal_days}, the file's values
+    over the defaults."""
+    found = _one(
         conn,
-        "SELECT district, name, time_limits, version FROM directory.districts"
-        " WHERE district = %s",
+        "SELECT district, name, time_limits, assessment, accountability, version"
+        " FROM directory.districts WHERE district = %s",
         (code,),
     )
+    if found is not None:
+        found["assessment"] = effective_assessment(found["assessment"])
+        found["accountability"] = effective_accountability(found["accountability"])
+    return found
 
 
 def unit(conn, code: str) -> dict | None:

@@ -19,6 +19,7 @@ from marshmallow import (
 from eventlog.model import DISTRICT
 
 from .domain import TIME_LIMIT_KINDS, Directory, Person, Unit
+from .rules import AccountabilitySchema, AssessmentSchema
 
 
 def _text(max_len: int = 100, **kw) -> fields.String:
@@ -71,6 +72,8 @@ class DirectorySchema(Schema):
     time_limits = fields.Nested(TimeLimitsSchema, load_default=dict)
     people = fields.List(fields.Nested(PersonSchema), required=True)
     units = fields.List(fields.Nested(UnitSchema), required=True)
+    assessment = fields.Nested(AssessmentSchema, load_default=None)
+    accountability = fields.Nested(AccountabilitySchema, load_default=dict)
 
     @validates_schema
     def references(self, data, **kwargs):
@@ -106,4 +109,6 @@ class DirectorySchema(Schema):
             time_limits=data["time_limits"],
             people={p["id"]: Person(**p) for p in data["people"]},
             units={u["code"]: Unit(**u) for u in data["units"]},
+            assessment=data["assessment"],
+            accountability=data["accountability"],
         )
