@@ -20,6 +20,7 @@ import re
 
 from marshmallow import Schema, fields, validate
 
+from .assessment import PERIOD
 from .complaints import Text, _text
 from .registry import REGISTRY
 
@@ -341,8 +342,6 @@ CASE_ACTIONS = {
 
 # ---- queries and views ---------------------------------------------------------------
 
-PERIOD_PATTERN = r"^(19|[2-8][0-9])[0-9]{2}(-(0[1-9]|1[0-2])|-Q[1-4])?\Z"
-
 
 class ClueQuery(Schema):
     status = fields.List(Text(validate=validate.OneOf(CLUE_STATUSES)))
@@ -366,7 +365,7 @@ class CaseQuery(Schema):
 
 class BulletinQuery(Schema):
     period = Text(
-        validate=validate.Regexp(PERIOD_PATTERN),
+        validate=validate.Regexp(PERIOD),
         metadata={"description": "YYYY, YYYY-Qn or YYYY-MM (default: this month)"},
     )
 

@@ -21,9 +21,10 @@ from eventlog.providers import Calendar, Clock, Logger, Store
 # The mixin by its module: `nameko run` would take a class imported into this module
 # for a second service of its own.
 from . import assessment_service, handlers, views
+from .assessment import AssessmentError
 from .domain import DomainError
 
-EXPECTED = (DomainError, BadCursor)
+EXPECTED = (DomainError, AssessmentError, BadCursor)
 
 
 class Accountability(assessment_service.AssessmentEntrypoints):

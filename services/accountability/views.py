@@ -6,7 +6,6 @@ one step away. The history is the stream itself, texts included: these views are
 the inspection and campaign-office roles only (the gateway's policy).
 """
 
-import re
 from datetime import date, datetime
 
 from psycopg.rows import dict_row
@@ -16,7 +15,7 @@ from eventlog import paging
 from eventlog.deadlines import TZ, local_iso
 from eventlog.tenancy import district_scope
 
-from .domain import Invalid
+from .assessment import parse_period
 from .handlers import NotFound
 
 CLUE_COLUMNS = """id, district, kind, mandatory, unit, subject, source_type, source_id,
@@ -25,7 +24,6 @@ CASE_COLUMNS = """id, district, clue_id, unit, subject, subject_role, origin,
     linked_from, status, substantiated, exemption, exemption_grounds, measures,
     severity, collective_decision, mitigated, reference, bulletin_id, notified_at,
     appeal_until, appeal_outcome, outcome, opened_at, updated_at"""
-PERIOD = re.compile(r"^([0-9]{4})(?:-(0[1-9]|1[0-2])|-Q([1-4]))?\Z")
 
 
 def _row(row: dict) -> dict:
@@ -183,44 +181,23 @@ def cases(conn, district, query) -> dict:
     return {"items": [_case(r) for r in rows], "next": nxt}
 
 
-def period_bounds(period: str, now: datetime) -> tuple[date, date]:
-    """`2026`, `2026-Q3` or `2026-09` as [first day, last day]; one not begun is
-    refused."""
-    m = PERIOD.fullmatch(period or "")
-    if not m:
-        raise Invalid(f"period {period!r}: give YYYY, YYYY-Qn or YYYY-MM")
-    year, month, quarter = int(m[1]), m[2], m[3]
-    if month:
-        first, months = date(year, int(month), 1), 1
-    elif quarter:
-        first, months = date(year, 3 * int(quarter) - 2, 1), 3
-    else:
-        first, months = date(year, 1, 1), 12
-    end_month = first.month + months
-    after = date(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1)
-    if first > now.astimezone(TZ).date():
-        raise Invalid(f"the period {period} has not begun")
-    return first, date.fromordinal(after.toordinal() - 1)
-
-
 def bulletins(conn, district, period, now) -> dict:
-    period = period or now.astimezone(TZ).strftime("%Y-%m")
-    first, last = period_bounds(period, now)
+    found = parse_period(period or now.astimezone(TZ).strftime("%Y-%m"), now)
     with district_scope(conn, district):
         rows = (
             conn.cursor(row_factory=dict_row)
             .execute(
                 "SELECT id, case_id, title, body, unit, unit_name, subject_name,"
                 " measures, published_on, published_at FROM accountability.bulletins"
-                " WHERE published_on BETWEEN %s AND %s"
+                " WHERE published_at >= %s AND published_at < %s"
                 " ORDER BY published_at, id",
-                (first, last),
+                (found.starts, found.ends),
             )
             .fetchall()
         )
     return {
-        "period": period,
-        "from": first.isoformat(),
-        "to": last.isoformat(),
+        "period": found.code,
+        "from": found.starts.date().isoformat(),
+        "to": date.fromordinal(found.ends.toordinal() - 1).isoformat(),
         "items": [_row(r) for r in rows],
     }

@@ -65,7 +65,7 @@ CREATE TABLE accountability.bulletins (
     published_on  date NOT NULL,
     published_at  timestamptz NOT NULL
 );
-CREATE INDEX bulletins_by_day ON accountability.bulletins (district, published_on, published_at);
+CREATE INDEX bulletins_by_time ON accountability.bulletins (district, published_at);
 
 DO $$
 DECLARE t text;
