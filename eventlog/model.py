@@ -69,6 +69,21 @@ class RecordedEvent:
     def category(self) -> str:
         return category(self.stream_id)
 
+    def params(self) -> dict[str, Any]:
+        """The event as a projection's SQL parameters: its data, and `id` (the
+        stream's id after the category), `district`, `at`, `version`, `position`,
+        `actor` and `correlation_id`."""
+        return {
+            **self.data,
+            "id": self.stream_id.split("-", 1)[1],
+            "district": self.district,
+            "at": self.occurred_at,
+            "version": self.stream_version,
+            "position": self.position,
+            "actor": self.actor,
+            "correlation_id": self.correlation_id,
+        }
+
 
 @dataclass(frozen=True, order=True)
 class Checkpoint:

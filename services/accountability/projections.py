@@ -56,11 +56,7 @@ def apply(store, recorded) -> None:
     conn = store.conn
     for e in recorded:
         p = {
-            **e.data,
-            "id": e.stream_id.split("-", 1)[1],
-            "district": e.district,
-            "at": e.occurred_at,
-            "version": e.stream_version,
+            **e.params(),
             "measures_json": Jsonb(e.data.get("measures", [])),
             "grounds_json": Jsonb(e.data.get("grounds", [])),
         }

@@ -174,24 +174,6 @@ def openapi_paths(spec) -> None:
             )
         },
     )
-    for action, body in schemas.CLUE_ACTIONS.items():
-        spec.path(
-            f"/v1/clues/{{clue_id}}/{action}",
-            operations={
-                "post": op(
-                    f"{action.capitalize()} the clue",
-                    "ClueView",
-                    "400",
-                    "404",
-                    "409",
-                    "413",
-                    "415",
-                    "422",
-                    body=body,
-                    params=[_param("clue_id")],
-                )
-            },
-        )
     spec.path(
         "/v1/cases",
         operations={
@@ -225,21 +207,25 @@ def openapi_paths(spec) -> None:
             )
         },
     )
-    for action, body in schemas.CASE_ACTIONS.items():
-        spec.path(
-            f"/v1/cases/{{case_id}}/{action}",
-            operations={
-                "post": op(
-                    action.replace("_", " ").capitalize(),
-                    "CaseView",
-                    "400",
-                    "404",
-                    "409",
-                    "413",
-                    "415",
-                    "422",
-                    body=body,
-                    params=[_param("case_id")],
-                )
-            },
-        )
+    for noun, actions in (
+        ("clue", schemas.CLUE_ACTIONS),
+        ("case", schemas.CASE_ACTIONS),
+    ):
+        for action, body in actions.items():
+            spec.path(
+                f"/v1/{noun}s/{{{noun}_id}}/{action}",
+                operations={
+                    "post": op(
+                        action.replace("_", " ").capitalize(),
+                        f"{noun.capitalize()}View",
+                        "400",
+                        "404",
+                        "409",
+                        "413",
+                        "415",
+                        "422",
+                        body=body,
+                        params=[_param(f"{noun}_id")],
+                    )
+                },
+            )

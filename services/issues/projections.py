@@ -46,14 +46,7 @@ TIMERS = {
 def apply(store, recorded) -> None:
     conn = store.conn
     for e in recorded:
-        p = {
-            **e.data,
-            "id": e.stream_id.split("-", 1)[1],
-            "district": e.district,
-            "at": e.occurred_at,
-            "version": e.stream_version,
-            "position": e.position,
-        }
+        p = e.params()
         if e.type == "CampaignLaunched":
             conn.execute(CAMPAIGN, {**p, "phases": Jsonb(p["phases"])})
         elif e.type == "IssueRegistered":

@@ -59,15 +59,7 @@ SETTINGS = {
 def apply(store, recorded) -> None:
     conn = store.conn
     for e in recorded:
-        p = {
-            **e.data,
-            "id": e.stream_id.split("-", 1)[1],
-            "district": e.district,
-            "at": e.occurred_at,
-            "actor": e.actor,
-            "version": e.stream_version,
-            "correlation_id": e.correlation_id,
-        }
+        p = e.params()
         if e.type == "NotificationQueued":
             conn.execute(QUEUED, {**p, "context": Jsonb(p["context"])})
             if p["channel"] == "inbox":

@@ -138,5 +138,7 @@ def platform(database, amqp_uri, directory, mailbox, sms_gateway):
             api.mailbox, api.sms = mailbox, sms_gateway
             yield api
         finally:
-            for container in containers:
+            # Callers first: a worker of notify waiting on a complaints RPC would
+            # wait for ever for a reply from a complaints container already stopped.
+            for container in reversed(containers):
                 container.stop()
