@@ -10,7 +10,14 @@ errors are JSON, lists are keyset-paged.
 from contracts import accountability as schemas
 
 from . import policy
-from .web import ApiError, api, json_response, load_json, query_args
+from .web import (
+    action_body,
+    api,
+    checked_id,
+    json_response,
+    load_json,
+    query_args,
+)
 
 READ = frozenset({"inspector", "campaign_office", "city"})
 REGISTER = frozenset({"inspector", "campaign_office"})
@@ -24,23 +31,6 @@ CASE_QUERY = schemas.CaseQuery()
 BULLETIN_QUERY = schemas.BulletinQuery()
 CLUE_BODIES = {a: s() for a, s in schemas.CLUE_ACTIONS.items()}
 CASE_BODIES = {a: s() for a, s in schemas.CASE_ACTIONS.items()}
-
-
-def _checked(pattern, value: str, what: str) -> str:
-    if not pattern.fullmatch(value):
-        raise ApiError(404, "not_found", f"no {what} {value[:40]!r}")
-    return value
-
-
-def _action(bodies, action, what):
-    if action not in bodies:
-        raise ApiError(
-            404,
-            "not_found",
-            f"no action {action!r} on {what}",
-            {"actions": sorted(bodies)},
-        )
-    return bodies[action]
 
 
 class AccountabilityRoutes:
@@ -64,14 +54,14 @@ class AccountabilityRoutes:
     def get_clue(self, request, clue_id):
         who = self.principal(request)
         policy.require(who, READ, "read clues")
-        _checked(schemas.CLUE_ID, clue_id, "clue")
+        checked_id(schemas.CLUE_ID, clue_id, "clue")
         return json_response(self.accountability.clue(who.district, clue_id))
 
     @api("POST", "/v1/clues/<string:clue_id>/<string:action>")
     def act_on_clue(self, request, clue_id, action):
         who = self.principal(request)
-        _checked(schemas.CLUE_ID, clue_id, "clue")
-        schema = _action(CLUE_BODIES, action, "clues")
+        checked_id(schemas.CLUE_ID, clue_id, "clue")
+        schema = action_body(CLUE_BODIES, action, "clues")
         policy.require(who, INSPECTOR, action + " clues")
         body = load_json(request, schema)
         view = self.accountability.act_on_clue(
@@ -99,14 +89,14 @@ class AccountabilityRoutes:
     def get_case(self, request, case_id):
         who = self.principal(request)
         policy.require(who, READ, "read cases")
-        _checked(schemas.CASE_ID, case_id, "case")
+        checked_id(schemas.CASE_ID, case_id, "case")
         return json_response(self.accountability.case(who.district, case_id))
 
     @api("POST", "/v1/cases/<string:case_id>/<string:action>")
     def act_on_case(self, request, case_id, action):
         who = self.principal(request)
-        _checked(schemas.CASE_ID, case_id, "case")
-        schema = _action(CASE_BODIES, action, "cases")
+        checked_id(schemas.CASE_ID, case_id, "case")
+        schema = action_body(CASE_BODIES, action, "cases")
         policy.require(who, CASE_ROLES[action], action.replace("_", " "))
         body = load_json(request, schema)
         view = self.accountability.act_on_case(

@@ -11,7 +11,14 @@ from werkzeug.wrappers import Response
 from contracts import issues as schemas
 
 from . import policy
-from .web import ApiError, api, json_response, load_json, query_args
+from .web import (
+    action_body,
+    api,
+    checked_id,
+    json_response,
+    load_json,
+    query_args,
+)
 
 NEW_CAMPAIGN = schemas.NewCampaign()
 NEW_ISSUE = schemas.NewIssue()
@@ -19,12 +26,6 @@ ISSUE_QUERY = schemas.IssueQuery()
 LEDGER_QUERY = schemas.LedgerQuery()
 SUMMARY_QUERY = schemas.SummaryQuery()
 BODIES = {action: schema() for action, schema in schemas.ACTIONS.items()}
-
-
-def _checked(pattern, value: str, what: str) -> str:
-    if not pattern.fullmatch(value):
-        raise ApiError(404, "not_found", f"no {what} {value[:40]!r}")
-    return value
 
 
 def _file(result: dict) -> Response:
@@ -52,14 +53,14 @@ class IssuesRoutes:
     @api("GET", "/v1/campaigns/<string:campaign_id>")
     def get_campaign(self, request, campaign_id):
         who = self.principal(request)
-        _checked(schemas.CAMPAIGN_ID, campaign_id, "campaign")
+        checked_id(schemas.CAMPAIGN_ID, campaign_id, "campaign")
         return json_response(self.issues.campaign(who.district, campaign_id))
 
     @api("GET", "/v1/campaigns/<string:campaign_id>/ledger")
     def ledger(self, request, campaign_id):
         who = self.principal(request)
         policy.require(who, policy.LEDGERS, "download ledgers")
-        _checked(schemas.CAMPAIGN_ID, campaign_id, "campaign")
+        checked_id(schemas.CAMPAIGN_ID, campaign_id, "campaign")
         query = query_args(request, LEDGER_QUERY)
         if who.role == "unit_handler":  # a unit downloads its own ledger
             query["unit"] = who.unit
@@ -69,7 +70,7 @@ class IssuesRoutes:
     def summary(self, request, campaign_id):
         who = self.principal(request)
         policy.require(who, policy.STATS, "read a campaign's summary")
-        _checked(schemas.CAMPAIGN_ID, campaign_id, "campaign")
+        checked_id(schemas.CAMPAIGN_ID, campaign_id, "campaign")
         q = query_args(request, SUMMARY_QUERY)
         result = self.issues.summary(
             who.district, campaign_id, q.get("period"), q["format"]
@@ -93,22 +94,16 @@ class IssuesRoutes:
     @api("GET", "/v1/issues/<string:issue_id>")
     def get_issue(self, request, issue_id):
         who = self.principal(request)
-        _checked(schemas.ISSUE_ID, issue_id, "issue")
+        checked_id(schemas.ISSUE_ID, issue_id, "issue")
         return json_response(self.issues.get(who.district, issue_id, who.actor()))
 
     @api("POST", "/v1/issues/<string:issue_id>/<string:action>")
     def act_on_issue(self, request, issue_id, action):
         who = self.principal(request)
-        _checked(schemas.ISSUE_ID, issue_id, "issue")
-        if action not in BODIES:
-            raise ApiError(
-                404,
-                "not_found",
-                f"no action {action!r} on issues",
-                {"actions": sorted(BODIES)},
-            )
+        checked_id(schemas.ISSUE_ID, issue_id, "issue")
+        schema = action_body(BODIES, action, "issues")
         policy.require(who, policy.ISSUE_ACTIONS[action], action.replace("_", " "))
-        body = load_json(request, BODIES[action])
+        body = load_json(request, schema)
         self.issues.get(who.district, issue_id, who.actor())  # 404 if not visible
         view = self.issues.act(who.district, who.actor(), issue_id, action, body)
         return json_response(view)

@@ -27,7 +27,15 @@ from . import (
     webhooks_routes,
 )
 from .auth import authenticate
-from .web import ApiError, api, json_response, load_json, query_args
+from .web import (
+    ApiError,
+    action_body,
+    api,
+    checked_id,
+    json_response,
+    load_json,
+    query_args,
+)
 
 TRACK_CODE = re.compile(r"^[0-9A-Za-z -]{12,20}$")
 NEW = schemas.NewComplaint()
@@ -51,10 +59,7 @@ class Gateway(
     notify = RpcProxy("notify")
 
     def _checked_id(self, complaint_id: str) -> str:
-        """An id that cannot be one is simply not found (and never reaches SQL)."""
-        if not schemas.COMPLAINT_ID.fullmatch(complaint_id):
-            raise ApiError(404, "not_found", f"no complaint {complaint_id[:40]!r}")
-        return complaint_id
+        return checked_id(schemas.COMPLAINT_ID, complaint_id, "complaint")
 
     def principal(self, request):
         return authenticate(self.db, request.headers.get("Authorization"))
@@ -102,14 +107,7 @@ class Gateway(
     def act(self, request, complaint_id, action):
         who = self.principal(request)
         complaint_id = self._checked_id(complaint_id)
-        if action not in BODIES:
-            raise ApiError(
-                404,
-                "not_found",
-                f"no action {action!r} on complaints",
-                {"actions": sorted(BODIES)},
-            )
-        body = load_json(request, BODIES[action])
+        body = load_json(request, action_body(BODIES, action, "complaints"))
         policy.require_action(who, action, body)
         # A unit handler must not learn that another unit's complaint exists: the
         # read answers 404 for anything not dispatched to its unit.

@@ -47,6 +47,25 @@ ERRORS = {
 }
 
 
+def checked_id(pattern, value: str, what: str) -> str:
+    """An id that cannot be one is simply not found (and never reaches a service)."""
+    if not pattern.fullmatch(value):
+        raise ApiError(404, "not_found", f"no {what} {value[:40]!r}")
+    return value
+
+
+def action_body(bodies: dict, action: str, what: str):
+    """The body schema of `POST .../{id}/{action}`; 404 naming the actions there are."""
+    if action not in bodies:
+        raise ApiError(
+            404,
+            "not_found",
+            f"no action {action!r} on {what}",
+            {"actions": sorted(bodies)},
+        )
+    return bodies[action]
+
+
 MAX_BODY = 1 << 20  # 1 MiB: a complaint is text; attachments travel by reference
 
 

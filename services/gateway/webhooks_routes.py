@@ -13,18 +13,18 @@ from werkzeug.wrappers import Response
 from contracts import webhooks as schemas
 
 from . import policy
-from .web import ApiError, api, json_response, load_json, query_args
+from .web import (
+    api,
+    checked_id,
+    json_response,
+    load_json,
+    query_args,
+)
 
 NEW = schemas.NewWebhook()
 CHANGE = schemas.WebhookChange()
 QUERY = schemas.DeliveryQuery()
 ADMIN = frozenset({"admin"})
-
-
-def _checked(pattern, value: str, what: str) -> str:
-    if not pattern.fullmatch(value):
-        raise ApiError(404, "not_found", f"no {what} {value[:40]!r}")
-    return value
 
 
 class WebhooksRoutes:
@@ -48,13 +48,13 @@ class WebhooksRoutes:
     @api("GET", "/v1/webhooks/<string:webhook_id>")
     def get_webhook(self, request, webhook_id):
         who = self._admin(request)
-        _checked(schemas.SUBSCRIPTION_ID, webhook_id, "webhook")
+        checked_id(schemas.SUBSCRIPTION_ID, webhook_id, "webhook")
         return json_response(self.notify.webhook(who.district, webhook_id))
 
     @api("PATCH", "/v1/webhooks/<string:webhook_id>")
     def change_webhook(self, request, webhook_id):
         who = self._admin(request)
-        _checked(schemas.SUBSCRIPTION_ID, webhook_id, "webhook")
+        checked_id(schemas.SUBSCRIPTION_ID, webhook_id, "webhook")
         body = load_json(request, CHANGE)
         return json_response(
             self.notify.webhook_change(who.district, who.actor(), webhook_id, body)
@@ -63,14 +63,14 @@ class WebhooksRoutes:
     @api("DELETE", "/v1/webhooks/<string:webhook_id>")
     def delete_webhook(self, request, webhook_id):
         who = self._admin(request)
-        _checked(schemas.SUBSCRIPTION_ID, webhook_id, "webhook")
+        checked_id(schemas.SUBSCRIPTION_ID, webhook_id, "webhook")
         self.notify.webhook_unsubscribe(who.district, who.actor(), webhook_id)
         return Response(status=204)
 
     @api("GET", "/v1/webhooks/<string:webhook_id>/deliveries")
     def list_deliveries(self, request, webhook_id):
         who = self._admin(request)
-        _checked(schemas.SUBSCRIPTION_ID, webhook_id, "webhook")
+        checked_id(schemas.SUBSCRIPTION_ID, webhook_id, "webhook")
         query = query_args(request, QUERY)
         return json_response(
             self.notify.webhook_deliveries(who.district, webhook_id, query)
@@ -79,13 +79,13 @@ class WebhooksRoutes:
     @api("GET", "/v1/webhooks/deliveries/<string:delivery_id>")
     def get_delivery(self, request, delivery_id):
         who = self._admin(request)
-        _checked(schemas.DELIVERY_ID, delivery_id, "delivery")
+        checked_id(schemas.DELIVERY_ID, delivery_id, "delivery")
         return json_response(self.notify.webhook_delivery(who.district, delivery_id))
 
     @api("POST", "/v1/webhooks/deliveries/<string:delivery_id>/resend")
     def resend_delivery(self, request, delivery_id):
         who = self._admin(request)
-        _checked(schemas.DELIVERY_ID, delivery_id, "delivery")
+        checked_id(schemas.DELIVERY_ID, delivery_id, "delivery")
         view = self.notify.webhook_resend(who.district, who.actor(), delivery_id)
         return json_response(view, 202)
 
