@@ -96,7 +96,9 @@ def register_clue(store, district, body, by: Actor, now) -> tuple[str, bool]:
         subject=body.get("subject"),
         by=by,
     )
-    recorded = _run_clue(store, district, clue_id, cmd, now, may_exist=source_id)
+    recorded = _run_clue(
+        store, district, clue_id, cmd, now, may_exist=source_id is not None
+    )
     return clue_id, recorded[0].type == "ClueRegistered"
 
 
@@ -195,29 +197,47 @@ def _clue_unit(store, filed) -> str | None:
     return registered.data["unit"]
 
 
-def _run_clue(store, district, clue_id, cmd, now, may_exist=False, links=None):
-    creating = isinstance(cmd, d.RegisterClue)
+AGGREGATES = {  # kind -> (the command that creates one, fold, decide)
+    "clue": (d.RegisterClue, d.fold_clue, d.decide_clue),
+    "case": (d.OpenCase, d.fold_case, d.decide_case),
+}
+
+
+def _run(store, kind, district, key, cmd, now, may_exist=False, links=None):
+    """One command on a clue or case of `district`; another district's is not
+    found. `may_exist`: the creating command may meet its stream (a clue's source
+    raised again). The whole stream stays in the correlation it began in."""
+    creates, fold_, decide_ = AGGREGATES[kind]
+    creating = isinstance(cmd, creates)
+    chained = dict(links or {})
 
     def fold(history):
         if history and history[0].district != district:
-            raise NotFound(f"no clue {clue_id} in district {district}")
+            raise NotFound(f"no {kind} {key} in district {district}")
         if history and creating and not may_exist:
-            raise IdTaken(clue_id)
+            raise IdTaken(key)
         if not history and not creating:
-            raise NotFound(f"no clue {clue_id} in district {district}")
-        if history:  # the whole stream stays in the correlation it began in
+            raise NotFound(f"no {kind} {key} in district {district}")
+        if history:
             chained["correlation_id"] = history[0].correlation_id
-        return d.fold_clue(history)
+        return fold_(history)
 
-    chained = dict(links or {})
     return handle(
         store,
-        f"clue-{clue_id}",
+        f"{kind}-{key}",
         district,
         fold=fold,
-        decide=lambda state: _linked(d.decide_clue(state, cmd, now), chained),
+        decide=lambda state: _linked(decide_(state, cmd, now), chained),
         project=projections.apply,
     )
+
+
+def _run_clue(store, district, clue_id, cmd, now, may_exist=False, links=None):
+    return _run(store, "clue", district, clue_id, cmd, now, may_exist, links)
+
+
+def _run_case(store, district, case_id, cmd, now, links=None):
+    return _run(store, "case", district, case_id, cmd, now, links=links)
 
 
 # ---- cases ---------------------------------------------------------------------------
@@ -318,31 +338,6 @@ def _case_state(store, district, case_id) -> d.Case:
     if not history or history[0].district != district:
         raise NotFound(f"no case {case_id} in district {district}")
     return d.fold_case(history)
-
-
-def _run_case(store, district, case_id, cmd, now, links=None):
-    creating = isinstance(cmd, d.OpenCase)
-
-    def fold(history):
-        if history and history[0].district != district:
-            raise NotFound(f"no case {case_id} in district {district}")
-        if history and creating:
-            raise IdTaken(case_id)
-        if not history and not creating:
-            raise NotFound(f"no case {case_id} in district {district}")
-        if history:  # the whole stream stays in the correlation it began in
-            chained["correlation_id"] = history[0].correlation_id
-        return d.fold_case(history)
-
-    chained = dict(links or {})
-    return handle(
-        store,
-        f"case-{case_id}",
-        district,
-        fold=fold,
-        decide=lambda state: _linked(d.decide_case(state, cmd, now), chained),
-        project=projections.apply,
-    )
 
 
 def _linked(events, links):
