@@ -70,6 +70,18 @@ def notification_events(database, cid) -> list[tuple]:
         ).fetchall()
 
 
+def settled(database, cid) -> bool:
+    """Every email and SMS queued for the complaint has its outcome recorded."""
+    events = notification_events(database, cid)
+    pending = {
+        stream
+        for stream, type_, data, _ in events
+        if type_ == "NotificationQueued" and data["channel"] != "inbox"
+    }
+    done = {stream for stream, type_, _, _ in events if type_ == "NotificationSent"}
+    return bool(pending) and pending <= done
+
+
 def queued(database, cid, kind) -> list[dict]:
     return [
         data
@@ -268,6 +280,8 @@ def test_redelivering_the_same_event_sends_nothing_twice(platform, database, amq
         original = next(m for m in msgs if m.envelope["stream_id"].endswith(cid))
         assert wait_for(lambda: mentioning(platform.mailbox.to(HOUSING_LEADER), cid))
         assert wait_for(lambda: len(sms_for(platform, number, cid)) == 2)
+        # Received before recorded: wait until every queued email and SMS is Sent.
+        assert wait_for(lambda: settled(database, cid))
         before = len(notification_events(database, cid))
         for _ in range(2):  # the broker redelivers the very same envelope
             sub.channel.basic_publish(
