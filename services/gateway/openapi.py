@@ -308,6 +308,8 @@ def document() -> dict:
     from . import (
         accountability_routes,
         assessment_routes,
+        audit_routes,
+        feed_routes,
         notify_routes,
         webhooks_routes,
     )
@@ -315,6 +317,8 @@ def document() -> dict:
     for module in (
         accountability_routes,
         assessment_routes,
+        audit_routes,
+        feed_routes,
         notify_routes,
         webhooks_routes,
     ):

@@ -19,6 +19,8 @@ from eventlog.providers import Database
 from . import (
     accountability_routes,
     assessment_routes,
+    audit_routes,
+    feed_routes,
     issues_routes,
     notify_routes,
     open311_routes,
@@ -50,6 +52,8 @@ class Gateway(
     assessment_routes.AssessmentRoutes,
     notify_routes.NotifyRoutes,
     webhooks_routes.WebhooksRoutes,
+    audit_routes.AuditRoutes,
+    feed_routes.FeedRoutes,
 ):
     name = "gateway"
     db = Database()
@@ -57,6 +61,7 @@ class Gateway(
     issues = RpcProxy("issues")
     accountability = RpcProxy("accountability")
     notify = RpcProxy("notify")
+    audit = RpcProxy("audit")
 
     def _checked_id(self, complaint_id: str) -> str:
         return checked_id(schemas.COMPLAINT_ID, complaint_id, "complaint")

@@ -19,6 +19,7 @@ from nameko.testing.services import replace_dependencies
 from eventlog.deadlines import TZ
 from eventlog.store import EventStore
 from services.accountability.service import Accountability
+from services.audit.service import Audit
 from services.complaints.service import Complaints
 from services.directory.load import load
 from services.gateway.auth import issue
@@ -121,7 +122,7 @@ def platform(database, amqp_uri, directory, mailbox, sms_gateway):
     }
     clock = Clock(datetime(2026, 9, 14, 9, 0, tzinfo=TZ))
     containers = []
-    for cls in (Complaints, Issues, Accountability, Notify, Gateway):
+    for cls in (Complaints, Issues, Accountability, Notify, Audit, Gateway):
         container = ServiceContainer(cls, config)
         if cls is not Gateway:
             replace_dependencies(container, clock=clock)
