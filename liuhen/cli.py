@@ -115,6 +115,33 @@ def cmd_directory_load(args, cfg) -> int:
     return 0
 
 
+def cmd_projections_list(args, cfg) -> int:
+    from liuhen import projections
+
+    for line in projections.describe():
+        print(line)
+    return 0
+
+
+def cmd_projections_rebuild(args, cfg) -> int:
+    from eventlog.rebuild import RebuildError
+    from liuhen import projections
+
+    try:
+        chosen = projections.named(args.name)
+    except projections.UnknownProjection as exc:
+        raise Failure(str(exc)) from None
+    # The migrating role's connection, to act as the owner of the read models:
+    # eventlog/rebuild.py says why not as the application role nor as a superuser.
+    with psycopg.connect(cfg.admin_conninfo, autocommit=True) as conn:
+        for projection in chosen:
+            try:
+                print(projections.rebuild_shown(conn, projection), flush=True)
+            except RebuildError as exc:
+                raise Failure(str(exc)) from None
+    return 0
+
+
 def cmd_up(args, cfg) -> int:
     from liuhen.launcher import up
 
@@ -156,6 +183,14 @@ def parser() -> argparse.ArgumentParser:
     tc.add_argument("--unit", help="the unit of a unit_handler token")
     tc.add_argument("--subject", help="who holds it (default: role and id)")
     tc.set_defaults(run=cmd_token_create)
+    pj = sub.add_parser("projections", help="the read models, rebuilt from the log")
+    pjsub = pj.add_subparsers(dest="projections_command", required=True)
+    pjsub.add_parser(
+        "list", help="each read model: its tables and the events it folds"
+    ).set_defaults(run=cmd_projections_list)
+    pr = pjsub.add_parser("rebuild", help="rebuild a read model from the event log")
+    pr.add_argument("name", metavar="NAME", help="a name from `list`, or all")
+    pr.set_defaults(run=cmd_projections_rebuild)
     return p
 
 

@@ -20,11 +20,14 @@ from services.directory import read
 from . import assessment as a
 
 CONSUMER = "accountability.marks"
+# recorded_at: now(), when the consumer records the mark; a rebuild gives the time
+# the consumer recorded it (its tracking row's, of the same transaction).
 INSERT = """
 INSERT INTO accountability.marks
-    (event_id, district, unit, type, data, stream_id, position, occurred_at)
+    (event_id, district, unit, type, data, stream_id, position, occurred_at,
+     recorded_at)
 VALUES (%(event_id)s, %(district)s, %(unit)s, %(type)s, %(data)s, %(stream_id)s,
-    %(position)s, %(occurred_at)s)
+    %(position)s, %(occurred_at)s, coalesce(%(recorded_at)s::timestamptz, now()))
 """
 MARKS = """
 SELECT event_id, unit, type, data, stream_id, position, occurred_at
@@ -34,11 +37,11 @@ SELECT event_id, unit, type, data, stream_id, position, occurred_at
 """
 
 
-def record_mark(store, envelope: dict) -> str:
-    """Record an assessed event once, however often it is delivered: "recorded",
-    "again" (delivered before) or "no unit" (nothing to charge; acknowledged)."""
+def mark(envelope: dict, recorded_at: datetime | None = None) -> dict:
+    """The row of accountability.marks an assessed event makes (INSERT's
+    parameters); `unit` None: nobody to charge. `recorded_at` None: now."""
     data = envelope.get("data") or {}
-    row = {
+    return {
         "event_id": UUID(str(envelope["event_id"])),
         "district": envelope["district"],
         "unit": data.get("unit"),
@@ -47,7 +50,14 @@ def record_mark(store, envelope: dict) -> str:
         "stream_id": envelope["stream_id"],
         "position": int(envelope["position"]),
         "occurred_at": datetime.fromisoformat(envelope["occurred_at"]),
+        "recorded_at": recorded_at,
     }
+
+
+def record_mark(store, envelope: dict) -> str:
+    """Record an assessed event once, however often it is delivered: "recorded",
+    "again" (delivered before) or "no unit" (nothing to charge; acknowledged)."""
+    row = mark(envelope)
     with store.transaction(), district_scope(store.conn, row["district"]):
         if not first_delivery(store.conn, CONSUMER, row["event_id"]):
             return "again"

@@ -57,21 +57,32 @@ SETTINGS = {
 
 
 def apply(store, recorded) -> None:
-    conn = store.conn
     for e in recorded:
-        p = e.params()
-        if e.type == "NotificationQueued":
-            conn.execute(QUEUED, {**p, "context": Jsonb(p["context"])})
-            if p["channel"] == "inbox":
-                conn.execute(INBOX, p)
-            else:
-                conn.execute(OUTBOX, p)
-        elif e.type in SETS:
-            conn.execute(NOTIFICATION.format(sets=SETS[e.type]), p)
-            conn.execute(OUTBOX_AFTER[e.type], p)
-        elif e.type == "NotificationRead":
-            conn.execute(READ, p)
-        elif e.type in SETTINGS:
-            p["channels_json"] = Jsonb(p.get("channels"))
-            p["people_json"] = Jsonb(p.get("people"))
-            conn.execute(SETTINGS[e.type], p)
+        read_model(store.conn, e)
+        outbox(store.conn, e)
+
+
+def read_model(conn, e) -> None:
+    """Notifications, the inbox and the settings: all but the outbox. What
+    `liuhen projections rebuild notify` folds (services/notify/rebuild.py)."""
+    p = e.params()
+    if e.type == "NotificationQueued":
+        conn.execute(QUEUED, {**p, "context": Jsonb(p["context"])})
+        if p["channel"] == "inbox":
+            conn.execute(INBOX, p)
+    elif e.type in SETS:
+        conn.execute(NOTIFICATION.format(sets=SETS[e.type]), p)
+    elif e.type == "NotificationRead":
+        conn.execute(READ, p)
+    elif e.type in SETTINGS:
+        p["channels_json"] = Jsonb(p.get("channels"))
+        p["people_json"] = Jsonb(p.get("people"))
+        conn.execute(SETTINGS[e.type], p)
+
+
+def outbox(conn, e) -> None:
+    """The senders' queue of emails and SMS: a rebuild keeps it (their leases)."""
+    if e.type == "NotificationQueued" and e.data["channel"] != "inbox":
+        conn.execute(OUTBOX, e.params())
+    elif e.type in OUTBOX_AFTER:
+        conn.execute(OUTBOX_AFTER[e.type], e.params())

@@ -1,0 +1,15 @@
+"""The gateway's bearer tokens, as `liuhen projections rebuild` sees them: projected
+from TokenIssued on `token-<id>` (the event and the row keep the secret's hash only).
+"""
+
+from eventlog.rebuild import Projection, per_event
+
+from . import auth
+
+REBUILD = Projection(
+    name="gateway",
+    about="bearer tokens (their secrets' hashes)",
+    tables=("gateway.tokens",),
+    categories=frozenset({"token"}),
+    project=per_event(auth.project),
+)
