@@ -1,6 +1,7 @@
 from . import (  # noqa: F401
     accountability,
     assessment,
+    audit,
     complaints,
     directory,
     gateway,

@@ -67,6 +67,7 @@ from .migrate import OWNER
 from .model import RecordedEvent
 from .relay import WITHHELD
 from .store import COLUMNS, EventStore
+from .store import districts as store_districts
 
 BATCH = 500
 # Below deadlock_timeout (1 s unless configured): waiting for the locks, the rebuild
@@ -74,16 +75,6 @@ BATCH = 500
 LOCK_WAIT = "500ms"
 PATIENCE = 60.0  # seconds to go on trying for the locks
 SCOPE = "SELECT set_config('liuhen.district', %s, true)"
-# Every district of the log, by a loose index scan of events_district_commit_order
-# (one probe per district, not a scan of the log).
-DISTRICTS = """
-WITH RECURSIVE d(district) AS (
-    SELECT min(district) FROM eventlog.events
-    UNION ALL
-    SELECT (SELECT min(district) FROM eventlog.events WHERE district > d.district)
-      FROM d WHERE d.district IS NOT NULL)
-SELECT district FROM d WHERE district IS NOT NULL
-"""
 APPLIED = (
     " JOIN (SELECT event_id AS applied_id, processed_at AS applied_at"
     " FROM eventlog.processed WHERE consumer = %(consumer)s) applied"
@@ -179,7 +170,7 @@ def rebuild(
     with conn.transaction():
         _become_owner(conn)
         _lock(conn, projection.tables, patience)
-        districts = [row[0] for row in conn.execute(DISTRICTS)]
+        districts = store_districts(conn)
         secured = {t for t in projection.tables if _secured(conn, t)}
         _empty(conn, projection.tables, secured, districts)
         events = _fold(conn, projection, on_progress or (lambda done, total: None))

@@ -21,6 +21,8 @@ class Settings:
     app_password: str | None
     amqp_uri: str
     http: str
+    digest_key: str | None = None  # the operator's Ed25519 signing key (PEM file)
+    digest_public_keys: tuple[str, ...] = ()  # more trusted public keys (base64)
 
     @property
     def admin_conninfo(self) -> str:
@@ -91,4 +93,6 @@ def load() -> Settings:
         app_password=env.str("LIUHEN_DB_APP_PASSWORD", None),
         amqp_uri=env.str("LIUHEN_AMQP_URI", "amqp://guest:guest@localhost:5672/"),
         http=env.str("LIUHEN_HTTP", "127.0.0.1:8000"),
+        digest_key=env.str("LIUHEN_DIGEST_KEY", None) or None,
+        digest_public_keys=tuple(env.list("LIUHEN_DIGEST_PUBLIC_KEYS", [])),
     )

@@ -96,6 +96,22 @@ SELECT {COLUMNS} FROM eventlog.events
 """
 
 
+# Every district of the log, by a loose index scan of events_district_commit_order
+# (one probe per district, not a scan of the log).
+DISTRICTS = """
+WITH RECURSIVE d(district) AS (
+    SELECT min(district) FROM eventlog.events
+    UNION ALL
+    SELECT (SELECT min(district) FROM eventlog.events WHERE district > d.district)
+      FROM d WHERE d.district IS NOT NULL)
+SELECT district FROM d WHERE district IS NOT NULL
+"""
+
+
+def districts(conn) -> list[str]:
+    return [row[0] for row in conn.execute(DISTRICTS).fetchall()]
+
+
 def _row(values) -> RecordedEvent:
     return RecordedEvent(*values)
 

@@ -3,7 +3,10 @@
 A stream is intact when its versions run 1..n without a gap, each event's prev_hash is
 its predecessor's hash (the genesis hash for version 1), and each hash equals
 SHA-256(prev_hash || canonical bytes of the row as stored). Altering any hashed field,
-deleting an event inside a stream, or moving events between versions breaks it.
+deleting an event inside a stream, moving events between versions, or reordering
+their positions breaks it. What chains cannot show (a stream's last events or a whole
+stream deleted, a stream rewritten with fresh hashes) the signed digests do
+(eventlog/digests.py).
 The report names the first position (lowest global position) where a chain breaks.
 """
 
@@ -54,6 +57,13 @@ def check_event(event: RecordedEvent, previous: RecordedEvent | None) -> str | N
     expected_version = previous.stream_version + 1 if previous else 1
     if event.stream_version != expected_version:
         return f"version {expected_version} is missing"
+    if previous and event.position <= previous.position:
+        # An append takes its position after the version before it has committed,
+        # so positions rise with versions: lower means the rows were reordered.
+        return (
+            f"out of order: at position {event.position}, before version "
+            f"{previous.stream_version} (position {previous.position})"
+        )
     expected_prev = previous.hash if previous else canonical.GENESIS
     if event.prev_hash != expected_prev:
         return "previous hash does not match the preceding event"

@@ -29,47 +29,6 @@ def cmd_migrate(args, cfg) -> int:
     return 0
 
 
-def cmd_verify(args, cfg) -> int:
-    from rich.progress import Progress
-
-    from eventlog.verify import verify
-
-    scope = (
-        f"stream {args.stream}"
-        if args.stream
-        else f"district {args.district}"
-        if args.district
-        else "the whole log"
-    )
-    with (
-        psycopg.connect(cfg.app_conninfo, autocommit=True) as conn,
-        Progress(transient=True, disable=not sys.stderr.isatty()) as progress,
-    ):
-        task = progress.add_task(f"verifying {scope}", total=None)
-        report = verify(
-            conn,
-            district=args.district,
-            stream_id=args.stream,
-            on_progress=lambda done, total: progress.update(
-                task, completed=done, total=total
-            ),
-        )
-    if report.checked == 0 and (args.stream or args.district):
-        # A typo'd id would otherwise verify as "intact": say nothing was checked.
-        raise Failure(f"no events in {scope}")
-    if report.ok:
-        print(f"intact: {report.checked} events in {report.streams} streams ({scope})")
-        return 0
-    print(
-        f"BROKEN at {report.first} ({len(report.breaks)} breaks in "
-        f"{report.checked} events)",
-        file=sys.stderr,
-    )
-    for brk in sorted(report.breaks, key=lambda b: b.position)[: args.show]:
-        print(f"  {brk}", file=sys.stderr)
-    return 1
-
-
 def cmd_relay(args, cfg) -> int:
     from eventlog.relay import Relay
     from liuhen.launcher import stop_on_signals
@@ -154,14 +113,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "migrate", help="create the database and roles, apply migrations"
     ).set_defaults(run=cmd_migrate)
-    v = sub.add_parser("verify", help="verify the hash chains of the event log")
-    scope = v.add_mutually_exclusive_group()
-    scope.add_argument("--district", help="only this district's streams")
-    scope.add_argument(
-        "--stream", help="only this stream, e.g. complaint-C-2026-000001"
-    )
-    v.add_argument("--show", type=int, default=20, help="how many breaks to list")
-    v.set_defaults(run=cmd_verify)
+    from liuhen import audit_cli
+
+    audit_cli.add_parsers(sub)
     r = sub.add_parser("relay", help="publish committed events to RabbitMQ")
     r.add_argument(
         "--name", default="relay", help="checkpoint name (one per relay group)"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psycopg
 
-from eventlog import migrate
+from eventlog import digests, migrate
 from eventlog.store import EventStore
 from liuhen.demo import DEMO_DISTRICT, DEMO_UNIT, demo_tokens
 from services.directory.load import DirectoryError, parse_files, record_files
@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 NAMEKO_CONFIG = ROOT / "deploy" / "nameko.yml"
 DISTRICTS = ROOT / "deploy" / "districts"
 TOKENS = ROOT / ".liuhen" / "demo-tokens.json"
+DIGEST_KEY = ROOT / ".liuhen" / "digest-key.pem"
 
 
 def stop_on_signals() -> threading.Event:
@@ -73,6 +74,18 @@ def child_env(cfg, environ=None) -> dict[str, str]:
     if cfg.app_password:
         env["LIUHEN_DB_APP_PASSWORD"] = cfg.app_password
     return env
+
+
+def digest_key(cfg, path: Path = DIGEST_KEY) -> str:
+    """The signing key of the log's digests: the operator's (LIUHEN_DIGEST_KEY), or
+    for the local platform one made once in .liuhen/ (a real deployment keeps its
+    key away from the database's administrators)."""
+    if cfg.digest_key:
+        return cfg.digest_key
+    if not path.exists():
+        path.parent.mkdir(exist_ok=True)
+        digests.new_key(path)
+    return str(path)
 
 
 def load_districts(conninfo: str, folder: Path = DISTRICTS) -> Iterator[str]:
@@ -125,8 +138,11 @@ def up(cfg) -> int:
     tokens = demo_tokens(cfg.app_conninfo, TOKENS)
     stop = stop_on_signals()
     env = child_env(cfg)
+    env["LIUHEN_DIGEST_KEY"] = digest_key(cfg)
     children = {
-        name: subprocess.Popen(cmd, cwd=ROOT, env=env)
+        # Their own session: a Ctrl-C reaches the launcher only, which stops each child
+        # once (a nameko service told twice trips over its own timers).
+        name: subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
         for name, cmd in commands().items()
     }
     print(banner(cfg.http, list(children), tokens), flush=True)
