@@ -44,6 +44,7 @@ ERRORS = {
     "InvalidEvent": (422, "invalid"),
     "IdTaken": (409, "conflict"),
     "BadCursor": (422, "invalid"),
+    "UnknownPosition": (422, "unknown_position"),  # the feed's `after`
 }
 
 
