@@ -17,6 +17,7 @@ from nameko.containers import ServiceContainer
 from nameko.testing.services import replace_dependencies
 
 from eventlog.deadlines import TZ
+from eventlog.digests import new_key
 from eventlog.store import EventStore
 from services.accountability.service import Accountability
 from services.audit.service import Audit
@@ -94,10 +95,18 @@ def sms_gateway():
         yield gateway
 
 
+@pytest.fixture(scope="package")
+def digest_key(tmp_path_factory):
+    """The operator's digest signing key, as `liuhen digest keygen` writes it."""
+    path = tmp_path_factory.mktemp("keys") / "digest.pem"
+    new_key(path)
+    return path
+
+
 # Package scope: the services stop when the e2e tests are done, before the tests that
 # restart the broker or count what a relay publishes.
 @pytest.fixture(scope="package")
-def platform(database, amqp_uri, directory, mailbox, sms_gateway):
+def platform(database, amqp_uri, directory, mailbox, sms_gateway, digest_key):
     port = free_port()
     config = {
         "AMQP_URI": amqp_uri,
@@ -119,6 +128,8 @@ def platform(database, amqp_uri, directory, mailbox, sms_gateway):
         "LIUHEN_WEBHOOK_BACKOFF_SECONDS": 1,
         "LIUHEN_WEBHOOK_MAX_ATTEMPTS": 3,
         "LIUHEN_WEBHOOK_KEY": "bGl1aGVuLXRlc3Qtd2ViaG9vay1rZXktMzItYnl0ZXM=",
+        # Audit: the digest signing key (tests record digests by RPC or the CLI).
+        "LIUHEN_DIGEST_KEY": str(digest_key),
     }
     clock = Clock(datetime(2026, 9, 14, 9, 0, tzinfo=TZ))
     containers = []
