@@ -16,7 +16,18 @@ SERVICE = "audit"
 
 # What identifies a complainant never appears in an audit view, whoever reads it:
 # the identity is read, and the read recorded, through the complaint itself.
-CONFIDENTIAL = frozenset({"complainant"})
+# So do secrets' hashes (an anonymous complainant's query code, a token's secret) and
+# the complainant's own words on rating, which no complaint view shows either.
+# The identity encrypted (ComplaintReceived schema 2) is masked as the plain one is.
+CONFIDENTIAL = frozenset(
+    {
+        "complainant",
+        "complainant_ciphertext",
+        "query_code_hash",
+        "secret_hash",
+        "comment",
+    }
+)
 STREAM = re.compile(r"^[a-z][a-z0-9_]*-[A-Za-z0-9_.:-]{1,120}\Z")
 CASE_REF = re.compile(r"^(?:[a-z][a-z0-9_]*-)?[A-Za-z0-9_.:-]{1,120}\Z")
 
@@ -65,7 +76,7 @@ class CaseQuery(Schema):
 
 class VerifyQuery(Schema):
     district = fields.String(
-        metadata={"description": "the token's own (a city token may name any)"}
+        metadata={"description": "the token's own; another is refused (403)"}
     )
 
 

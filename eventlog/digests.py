@@ -25,6 +25,7 @@ events since; checking reads the district's log once for all digests.
 import base64
 import hashlib
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from .model import Checkpoint
 
 ALGORITHM = "sha256-chain/v1"
+HEX64 = re.compile(r"[0-9a-f]{64}")
 ZERO = bytes(32)
 STREAM = "digest-{district}"
 TYPE = "DigestRecorded"
@@ -46,6 +48,10 @@ TYPE = "DigestRecorded"
 
 class DigestKeyError(Exception):
     """The signing key or a public key cannot be read."""
+
+
+class MalformedDigest(ValueError):
+    """A digest (from the log or a kept file) is not one: names what is wrong."""
 
 
 def step(running: bytes, position: int, event_hash: bytes) -> bytes:
@@ -182,13 +188,25 @@ class Digest:
         return asdict(self)
 
     @classmethod
-    def of(cls, data: dict) -> "Digest":
-        """From an event's data or a kept copy; KeyError/ValueError if malformed."""
+    def of(cls, data) -> "Digest":
+        """From an event's data or a kept copy, strictly typed: a "5" for 5 would
+        still sign the same message, and then break every comparison after it."""
+        if not isinstance(data, dict):
+            raise MalformedDigest("a digest is a JSON object")
+        missing = [name for name in cls.__dataclass_fields__ if name not in data]
+        if missing:
+            raise MalformedDigest(f"a digest needs {', '.join(missing)}")
         fields = {name: data[name] for name in cls.__dataclass_fields__}
-        digest = cls(**fields)
-        bytes.fromhex(digest.digest)
-        int(digest.head_tx), int(digest.head_position), int(digest.count)
-        return digest
+        for name in ("head_tx", "head_position", "count"):
+            value = fields[name]
+            if type(value) is not int or not 0 <= value < 2**63:
+                raise MalformedDigest(f"{name} {value!r} is not a whole number >= 0")
+        for name in ("district", "digest", "algorithm", "key_id", "signature"):
+            if not isinstance(fields[name], str):
+                raise MalformedDigest(f"{name} {fields[name]!r} is not text")
+        if not HEX64.fullmatch(fields["digest"]):
+            raise MalformedDigest("digest is not 64 lowercase hex digits")
+        return cls(**fields)
 
 
 def sign(key: Ed25519PrivateKey, district: str, head: Head) -> Digest:
@@ -227,7 +245,7 @@ WALK = """
 SELECT tx_id::text::bigint, position, hash FROM eventlog.events
  WHERE district = %(district)s
    AND (tx_id, position) <= (%(tx)s::text::xid8, %(pos)s)
- ORDER BY tx_id, position
+ ORDER BY events.tx_id, events.position
 """
 
 
@@ -238,20 +256,24 @@ class _Row:
     hash: bytes
 
 
-def recorded(conn, district: str) -> list[Digest]:
-    """The digests recorded in the district's log, in order."""
+def recorded(conn, district: str) -> tuple[list[Digest], list["Finding"]]:
+    """The digests recorded in the district's log, in order, and a failed finding
+    for each event of the digest stream that is not a well-formed digest (anyone
+    who may append can append one: it must be reported, not skipped)."""
     rows = conn.execute(
-        "SELECT data FROM eventlog.events WHERE stream_id = %s AND type = %s"
+        "SELECT position, type, data FROM eventlog.events WHERE stream_id = %s"
         " ORDER BY stream_version",
-        (STREAM.format(district=district), TYPE),
+        (STREAM.format(district=district),),
     ).fetchall()
-    out = []
-    for (data,) in rows:
+    good, bad = [], []
+    for position, type_, data in rows:
         try:
-            out.append(Digest.of(data))
-        except (KeyError, ValueError, TypeError):
-            continue  # a malformed one is the stream's chain's problem to name
-    return out
+            if type_ != TYPE:
+                raise MalformedDigest(f"a {type_} event in the digest stream")
+            good.append(Digest.of(data))
+        except MalformedDigest as exc:
+            bad.append(Finding(position, 0, "log", False, f"malformed: {exc}", True))
+    return good, bad
 
 
 @dataclass(frozen=True)
@@ -263,8 +285,11 @@ class Finding:
     source: str  # "log" or where a kept digest came from
     ok: bool
     problem: str | None = None
+    malformed: bool = False  # then head_position is the position of the event
 
     def __str__(self) -> str:
+        if self.malformed:
+            return f"digest event at position {self.head_position}: {self.problem}"
         where = (
             f"digest up to position {self.head_position} "
             f"({self.count} events, {self.source})"

@@ -34,11 +34,12 @@ def report(
     findings = []
     if stream_id is None:
         for name in _districts(conn, district, kept):
-            pairs = [(d, "log") for d in digests.recorded(conn, name)]
+            logged, malformed = digests.recorded(conn, name)
+            pairs = [(d, "log") for d in logged]
             pairs += [(d, s) for d, s in kept if d.district == name]
             findings += [
                 {"district": name, **asdict(f), "text": str(f)}
-                for f in digests.check(conn, name, pairs, keys)
+                for f in digests.check(conn, name, pairs, keys) + malformed
             ]
     breaks = sorted(chains.breaks, key=lambda b: b.position)
     return {

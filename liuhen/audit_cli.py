@@ -53,7 +53,7 @@ def kept_digests(path: str) -> list[tuple[digests.Digest, str]]:
         for n, item in enumerate(items, 1):
             data = item.get("data", item) if isinstance(item, dict) else None
             out.append((digests.Digest.of(data), f"{Path(path).name} #{n}"))
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except ValueError as exc:  # JSON errors and MalformedDigest alike
         raise Failure(
             f"{path} does not hold digests ({type(exc).__name__}: {exc})"
         ) from None
@@ -63,6 +63,8 @@ def kept_digests(path: str) -> list[tuple[digests.Digest, str]]:
 def cmd_verify(args, cfg) -> int:
     from rich.progress import Progress
 
+    if args.stream and args.digests:
+        raise Failure("--digests checks districts; it does not go with --stream")
     keys = trusted(cfg)
     kept = kept_digests(args.digests) if args.digests else []
     with (
@@ -129,7 +131,7 @@ def cmd_digest_keygen(args, cfg) -> int:
 
 def cmd_digest_record(args, cfg) -> int:
     from eventlog.store import EventStore
-    from services.audit.digests import record, record_all
+    from services.audit.digests import DigestChainError, record, record_all
 
     if not cfg.digest_key:
         raise Failure("set LIUHEN_DIGEST_KEY to the signing key (liuhen digest keygen)")
@@ -139,15 +141,20 @@ def cmd_digest_record(args, cfg) -> int:
         raise Failure(str(exc)) from None
     with psycopg.connect(cfg.app_conninfo, autocommit=True) as conn:
         store = EventStore(conn)
-        made = (
-            [d for d in [record(store, args.district, key)] if d]
-            if args.district
-            else record_all(store, key)
-        )
+        if args.district:
+            try:
+                made, refused = [record(store, args.district, key)], {}
+            except DigestChainError as exc:
+                made, refused = [], {args.district: str(exc)}
+        else:
+            made, refused = record_all(store, key)
+    made = [d for d in made if d is not None]
     for d in made:
         print(json.dumps(d.data()))
+    for district, reason in refused.items():
+        print(f"liuhen: {district}: {reason}", file=sys.stderr)
     print(f"{len(made)} digests recorded", file=sys.stderr)
-    return 0
+    return 1 if refused else 0
 
 
 def _case(conn, ref: str, district: str | None, at):

@@ -19,6 +19,7 @@ eventlet.monkey_patch()
 import os  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
+import time  # noqa: E402
 import uuid  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
@@ -99,6 +100,17 @@ def nameko_config(database, amqp_uri):
         "LIUHEN_APP_CONNINFO": database.app,
         "max_workers": 10,
     }
+
+
+def wait_for_horizon(conn, tx_id: int, timeout: float = 30.0) -> None:
+    """Until readers of the log's commit-safe tail see transaction `tx_id`: any
+    write transaction open on the server (another test run's, say) holds it back."""
+    deadline = time.monotonic() + timeout
+    while not conn.execute(
+        "SELECT pg_snapshot_xmin(pg_current_snapshot()) > %s::text::xid8", (str(tx_id),)
+    ).fetchone()[0]:
+        assert time.monotonic() < deadline, f"transaction {tx_id} stayed ahead"
+        time.sleep(0.02)
 
 
 def new_stream(category: str = "complaint") -> str:

@@ -15,18 +15,42 @@ ACTOR = "system:audit"
 BATCH = 5000
 
 
-def _previous(store, district: str) -> tuple[int, digests.Head]:
+class DigestChainError(Exception):
+    """The digest stream does not end in a digest this key signed: signing on from
+    it would lend the key to whatever was appended there. Nothing is recorded."""
+
+
+def _previous(store, district: str, key) -> tuple[int, digests.Head]:
+    """The version and head of the last digest, which must be a well-formed
+    DigestRecorded of this district signed by `key`."""
     stream = digests.STREAM.format(district=district)
     history = store.read_stream(stream)
     if not history:
         return 0, digests.Head()
-    last = digests.Digest.of(history[-1].data)
-    return history[-1].stream_version, last.head
+    last = history[-1]
+    try:
+        if last.type != digests.TYPE:
+            raise digests.MalformedDigest(f"it is a {last.type}")
+        digest = digests.Digest.of(last.data)
+        if digest.district != district:
+            raise digests.MalformedDigest(f"it is district {digest.district}'s")
+    except digests.MalformedDigest as exc:
+        raise DigestChainError(
+            f"{stream} ends in no digest at version {last.stream_version} ({exc})"
+        ) from None
+    public = key.public_key()
+    problem = digests.signature_problem(digest, {digests.key_id(public): public})
+    if problem:
+        raise DigestChainError(
+            f"{stream} version {last.stream_version}: {problem}; not signing on"
+        )
+    return last.stream_version, digest.head
 
 
 def record(store, district: str, key) -> digests.Digest | None:
-    """Sign and append the district's next digest; None if nothing new happened."""
-    version, head = _previous(store, district)
+    """Sign and append the district's next digest; None if nothing new happened.
+    Raises DigestChainError when the stream does not end in this key's digest."""
+    version, head = _previous(store, district, key)
     fresh = False
     while True:
         batch = store.read_after(head.checkpoint, limit=BATCH, districts=[district])
@@ -49,9 +73,16 @@ def record(store, district: str, key) -> digests.Digest | None:
     return digest
 
 
-def record_all(store, key) -> list[digests.Digest]:
-    return [
-        d
-        for district in districts(store.conn)
-        if (d := record(store, district, key)) is not None
-    ]
+def record_all(store, key) -> tuple[list[digests.Digest], dict[str, str]]:
+    """Each district's next digest; a district whose digest stream is not in order
+    is refused (its reason returned) and the others go on."""
+    made, refused = [], {}
+    for district in districts(store.conn):
+        try:
+            digest = record(store, district, key)
+        except DigestChainError as exc:
+            refused[district] = str(exc)
+            continue
+        if digest is not None:
+            made.append(digest)
+    return made, refused

@@ -91,7 +91,9 @@ class Audit:
         """Sign and record each district's digest now (the timer's work)."""
         if self.keys.signing is None:
             return []
-        made = digests.record_all(self.store, self.keys.signing)
+        made, refused = digests.record_all(self.store, self.keys.signing)
+        for district, reason in refused.items():
+            self.log.error("digest refused", district=district, reason=reason)
         for d in made:
             self.log.info(
                 "digest recorded",

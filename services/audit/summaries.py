@@ -58,6 +58,9 @@ MEANINGS: dict[str, tuple[str, Status, str]] = {
         None,
         "移交专项整治 {campaign_id}，由{unit_label}整改",
     ),
+    # the complainant's identity: who read it, its erasure (never the identity)
+    "ComplainantIdentityRead": ("查阅诉求人身份", None, "查阅诉求人身份信息"),
+    "ComplainantErased": ("销毁诉求人身份", None, "销毁密钥，诉求人身份信息不可再读"),
     # rectification issues
     "CampaignLaunched": ("启动专项整治", "launched", "启动专项整治：{name}"),
     "IssueRegistered": (
@@ -142,6 +145,12 @@ MEANINGS: dict[str, tuple[str, Status, str]] = {
     "PersonChanged": ("人员变更", None, "人员信息变更：{name}"),
     "PersonRemoved": ("人员移除", None, "移除人员 {id}"),
     "TokenIssued": ("发放令牌", None, "发放 {role} 令牌"),
+    "IntegratorAdded": (
+        "接入第三方系统",
+        "active",
+        "接入第三方系统 {name}（消息账号 {user}）",
+    ),
+    "IntegratorRemoved": ("移除第三方系统", "removed", "移除第三方系统 {name}"),
     "DigestRecorded": (
         "日志摘要",
         None,

@@ -75,7 +75,7 @@ def case(conn, district: str, ref: str, at: datetime | None = None) -> dict:
         conn,
         "correlation_id = %(c)s AND district = %(d)s"
         + (" AND recorded_at <= %(at)s" if at else "")
-        + " ORDER BY tx_id, position",
+        + " ORDER BY events.tx_id, events.position",
         params,
     )
     names = sorted({e.stream_id for e in events})

@@ -1,9 +1,9 @@
 """/v1/audit: a case's full history, a stream as it stood, the integrity report, and
 a case's printable dossier.
 
-For inspectors (and the city): the history shows reasons and every recorded field but
-what identifies a complainant. Verification is also for administrators. The district
-comes from the token; another district's case is not found.
+For inspectors: the history shows reasons and every recorded field but what
+identifies a complainant. Verification is also for administrators and the city. The
+district comes from the token; another district's case is not found.
 """
 
 from urllib.parse import quote
@@ -16,8 +16,10 @@ from . import policy
 from .openapi import _responses
 from .web import ApiError, api, checked_id, json_response, query_args
 
-AUDITORS = frozenset({"inspector", "city"})
-VERIFIERS = AUDITORS | {"admin"}
+# A history shows every reason intake wrote, which complaint views show to intake and
+# inspection only; the city and administrators verify the log, they do not read it.
+AUDITORS = frozenset({"inspector"})
+VERIFIERS = AUDITORS | {"admin", "city"}
 CASE = schemas.CaseQuery()
 STREAM = schemas.StreamQuery()
 VERIFY = schemas.VerifyQuery()

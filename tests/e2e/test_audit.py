@@ -255,6 +255,9 @@ def test_audit_is_for_inspectors_and_in_the_district_only(platform, case):
     path = f"/v1/audit/cases/{case['case_id']}"
     r = platform.get(path, "unit_handler", unit="approvals")
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
+    # The history shows every reason intake wrote: for inspection only.
+    for role in ("city", "admin", "intake"):
+        assert platform.get(path, role).status_code == 403, role
     r = platform.get(path, "inspector", district="jinghai")
     assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"
     r = platform.get(

@@ -26,6 +26,7 @@ from contracts.envelope import envelope
 from eventlog.model import NewEvent
 from eventlog.store import EventStore
 from services.audit import feed
+from tests.conftest import wait_for_horizon
 from tests.integration.relay_helpers import new_district
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "integrator.py"
@@ -124,6 +125,7 @@ def append(store, district, n=1):
 def test_pages_follow_the_log_and_say_when_there_is_more(store):
     district = new_district()
     made = append(store, district, 5)
+    wait_for_horizon(store.conn, max(e.tx_id for e in made))
     first = feed.page(store, district, 0, 2)
     assert [e["event_id"] for e in first["events"]] == [
         str(e.event_id) for e in made[:2]

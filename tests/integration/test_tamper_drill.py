@@ -16,7 +16,8 @@ import pytest
 from eventlog import canonical, digests, integrity
 from eventlog.model import NewEvent
 from eventlog.store import EventStore
-from services.audit.digests import record
+from services.audit.digests import DigestChainError, record, record_all
+from tests.conftest import wait_for_horizon
 from tests.integration.test_verify import tamper
 
 
@@ -46,6 +47,7 @@ def drill(conn, key):
                 NewEvent("DrillEnded", {"unit": f"u{n}"}, "intake:a"),
             ],
         )
+    wait_for_horizon(conn, max(e.tx_id for s in streams.values() for e in s))
     kept = record(store, district, digests.load_private(key))
     assert kept is not None and kept.count == 9
     return district, streams, kept
@@ -221,3 +223,52 @@ def rewrite(admin_conn, stream: str, data: dict) -> None:
             (prev, new, position),
         )
         prev = new
+
+
+def test_the_signer_goes_on_only_from_its_own_digest(conn, drill, key):
+    """Anyone who may append can append to the digest stream: a head far ahead
+    would stop digests silently, a forged one would lend the key to it."""
+    district, _, kept = drill
+    store = EventStore(conn)
+    stream = digests.STREAM.format(district=district)
+    ahead = {**kept.data(), "head_tx": 2**62, "head_position": 2**62}
+    store.append(stream, district, 1, [NewEvent(digests.TYPE, ahead, "intake:a")])
+    with pytest.raises(DigestChainError, match="the signature does not match"):
+        record(store, district, digests.load_private(key))
+    made, refused = record_all(store, digests.load_private(key))
+    assert district in refused and all(d.district != district for d in made)
+
+
+def test_a_malformed_digest_in_the_log_is_reported_not_a_crash(conn, drill, key):
+    district, _, kept = drill
+    stream = digests.STREAM.format(district=district)
+    bad = {**kept.data(), "head_tx": str(kept.head_tx)}  # signs the same message
+    event = EventStore(conn).append(
+        stream, district, 1, [NewEvent(digests.TYPE, bad, "intake:a")]
+    )[0]
+    found = report(conn, district, key)
+    assert failed(found) == [
+        f"digest event at position {event.position}: malformed: head_tx "
+        f"'{kept.head_tx}' is not a whole number >= 0"
+    ]
+
+
+def test_a_kept_file_that_holds_no_digests_is_one_readable_line(
+    database, drill, key, tmp_path
+):
+    district, _, kept = drill
+    kept_file = tmp_path / "kept.jsonl"
+    kept_file.write_text(json.dumps({**kept.data(), "count": "9"}))
+    done = subprocess.run(
+        [sys.executable, "-m", "liuhen", "verify", "--district", district]
+        + ["--digests", str(kept_file)],
+        env={**database.env(), "LIUHEN_DIGEST_KEY": str(key)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"liuhen: {kept_file} does not hold digests (MalformedDigest: count '9' is "
+        "not a whole number >= 0)"
+    ]
