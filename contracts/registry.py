@@ -89,6 +89,8 @@ class Registry:
             version, data = self.upcast(type_, version, data)
         except UnknownEventType:
             return version, None
+        if (type_, version) not in self.schemas:  # newer than this registry knows
+            return version, None
         return version, self.schema(type_, version).dump(data)
 
 
