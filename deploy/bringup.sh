@@ -6,6 +6,7 @@ set -euo pipefail
 
 PG_PORT=${PGPORT:-5432}
 AMQP_PORT=${LIUHEN_AMQP_PORT:-5672}
+MGMT_PORT=15672  # the management HTTP API: the plugin's default port
 APP_USER=${LIUHEN_DB_APP_USER:-liuhen_app}  # the role the services log in as
 am_root() { [ "$(id -u)" = 0 ]; }
 say() { echo "bringup: $*"; }
@@ -76,5 +77,23 @@ rabbitmq() {
   say "RabbitMQ answers on 127.0.0.1:$AMQP_PORT"
 }
 
+# `liuhen integrator` manages integrators' RabbitMQ users through the management HTTP
+# API: it works from wherever the operator runs liuhen, where rabbitmqctl needs the
+# broker's host and its Erlang cookie. Enabling the plugin on a running node starts it
+# at once (no restart) and is remembered in its enabled_plugins file.
+rabbitmq_management() {
+  if ! port_open "$MGMT_PORT"; then
+    command -v rabbitmq-plugins >/dev/null ||
+      die "the RabbitMQ management API does not answer on 127.0.0.1:$MGMT_PORT"
+    say "enabling the rabbitmq_management plugin"
+    rabbitmq-plugins -q enable rabbitmq_management >/dev/null ||
+      die "could not enable rabbitmq_management (rabbitmq-plugins enable rabbitmq_management)"
+    wait_for 60 port_open "$MGMT_PORT" ||
+      die "the RabbitMQ management API did not come up on 127.0.0.1:$MGMT_PORT"
+  fi
+  say "RabbitMQ management API answers on 127.0.0.1:$MGMT_PORT"
+}
+
 postgresql
 rabbitmq
+rabbitmq_management
