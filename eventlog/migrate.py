@@ -201,6 +201,39 @@ def ensure_roles(conn, app_user: str, app_password: str | None) -> None:
     _check_app_role(conn, app_user)
 
 
+# The record of migrations is the migrating role's own: that role creates it above
+# (the migrations run as liuhen_owner, which may not alter it) and grants it to
+# nobody. It is sealed like every table of the project (tests/integration/
+# test_rls_catalog.py), and its one policy says so: rows for the table's owner (and
+# members of that role) only, so even a grant given by mistake shows nothing. A
+# superuser passes row-level security anyway; a migrating role that is not one is
+# bound by FORCE and passes the policy as the owner.
+OWNER_ONLY = (
+    "pg_has_role((SELECT relowner FROM pg_class"
+    " WHERE oid = 'liuhen_meta.migrations'::regclass), 'MEMBER')"
+)
+
+
+def _seal_meta(conn) -> None:
+    sealed = conn.execute(
+        "SELECT c.relrowsecurity AND c.relforcerowsecurity AND EXISTS (SELECT 1"
+        " FROM pg_policy p WHERE p.polrelid = c.oid) FROM pg_class c"
+        " WHERE c.oid = 'liuhen_meta.migrations'::regclass"
+    ).fetchone()[0]
+    if sealed:
+        return
+    with conn.transaction():
+        conn.execute(
+            "ALTER TABLE liuhen_meta.migrations"
+            " ENABLE ROW LEVEL SECURITY, FORCE ROW LEVEL SECURITY"
+        )
+        conn.execute("DROP POLICY IF EXISTS migrating_role ON liuhen_meta.migrations")
+        conn.execute(
+            "CREATE POLICY migrating_role ON liuhen_meta.migrations"
+            f" USING ({OWNER_ONLY}) WITH CHECK ({OWNER_ONLY})"
+        )
+
+
 def migrate(
     admin_conninfo: str,
     app_user: str,
@@ -221,6 +254,7 @@ def migrate(
                 " applied_at timestamptz NOT NULL DEFAULT now(),"
                 " PRIMARY KEY (package, name))"
             )
+            _seal_meta(conn)
             done = set(
                 conn.execute(
                     "SELECT package, name FROM liuhen_meta.migrations"
