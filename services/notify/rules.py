@@ -115,8 +115,8 @@ def complainant_channels(channels: tuple[str, ...], contact: dict) -> list[str]:
 
     `contact` (the complaints service's) resolves to one channel, the one that fits
     how they came in; explicit sms/email only where they gave that address. An
-    anonymous complaint has no channel at all."""
-    if contact.get("anonymous"):
+    anonymous complaint, or one whose complainant was erased, has no channel."""
+    if contact.get("anonymous") or contact.get("erased"):
         return []
     have = {"sms": bool(contact.get("phone")), "email": bool(contact.get("email"))}
     out = []

@@ -191,7 +191,8 @@ def _prepare(conn, nid, district, now, claimed, contact_of, quiet_of):
         return "held"
     job = Job(nid, district, channel, attempts + 1, corr, str(cause), quiet)
     try:  # outside any transaction: the RPC may take its time
-        address, extra = _address(district, recipient, channel, ctx, contact_of, person)
+        lookup = _lookup(contact_of, nid, kind)
+        address, extra = _address(district, recipient, channel, ctx, lookup, person)
     except DeliveryError as exc:
         return replace(job, error=exc)
     title, body = handlers.render(kind, title, body, {**ctx, **extra})
@@ -209,8 +210,15 @@ def _person(conn, recipient, channel) -> str | None:
     return row[0] if row else None
 
 
+def _lookup(contact_of, nid, kind):
+    """The complainant's contact for notification `nid`: the complaints service
+    records the read (actor system:notify), the notification as its reason."""
+    return lambda district, ref: contact_of(district, ref, f"notification {nid} {kind}")
+
+
 def _address(district, recipient, channel, ctx, contact_of, person) -> tuple:
-    """(address, extra context) of a recipient, looked up now."""
+    """(address, extra context) of a recipient, looked up now. An erased
+    complainant can never be reached: abandoned at once, not retried."""
     if recipient != "complainant":
         if not person:
             raise Permanent("no address")
@@ -220,6 +228,8 @@ def _address(district, recipient, channel, ctx, contact_of, person) -> tuple:
         contact = contact_of(district, ctx["ref"])
     except Exception as exc:  # the complaints service is down: try later
         raise DeliveryError(f"contact lookup {type(exc).__name__}") from None
+    if contact.get("erased"):
+        raise Permanent("complainant erased")
     if contact.get("anonymous") or not contact.get(field):
         raise Permanent("no address")
     return contact[field], {"complainant_name": contact.get("name")}

@@ -8,7 +8,9 @@ NotificationQueued, Sent, Failed, Abandoned, Read), the district settings stream
 Listens to: `*.complaint.*`, `*.issue.*`, `*.case.*`, `*.assessment.*` on
 `liuhen.events` (rules.py says which events tell whom); RPC from the gateway (inbox,
 rules, templates, office); a timer that sends due emails and SMS (sender.py).
-Calls: complaints.contact, to reach a complainant (never stored, never published).
+Calls: complaints.reach when planning (how a complainant can be reached, not who
+they are) and complaints.contact when sending (the address, never stored, never
+published; the complaints service records that read).
 Emits: Notification* and Notify* events (`<district>.notification.<action>`,
 `<district>.notify.<action>`).
 Config: LIUHEN_SMTP_HOST/PORT, LIUHEN_MAIL_FROM (LIUHEN_SMTP_USER/PASSWORD),
@@ -74,7 +76,7 @@ class Notify(webhooks_service.WebhookEntrypoints):
     def _contact(self, envelope):
         ref = envelope["stream_id"].split("-", 1)[1]
         try:
-            return self.complaints.contact(envelope["district"], ref)
+            return self.complaints.reach(envelope["district"], ref)
         except RemoteError as exc:
             if exc.exc_type != "NotFound":
                 raise  # the message is requeued and tried again

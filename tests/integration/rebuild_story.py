@@ -21,6 +21,8 @@ from eventlog.store import COLUMNS
 from services.accountability import assessment_handlers
 from services.accountability import handlers as accountability
 from services.complaints import handlers as complaints
+from services.complaints import identity
+from services.complaints.pii import Keyring
 from services.directory.load import load
 from services.gateway.auth import issue
 from services.issues import handlers as issues
@@ -48,6 +50,7 @@ PHASES = [
     {"phase": "summarise", "starts_on": "2026-12-01", "ends_on": "2026-12-20"},
 ]
 CONTACT = {"anonymous": False, "name": "王五", "phone": "13700001111"}
+KEYRING = Keyring(bytes(range(32)))  # complainants' identities (pii.py)
 
 
 def handler(unit: str) -> Actor:
@@ -79,7 +82,7 @@ class Story:
     def receive(self, at, **extra) -> str:
         body = {"channel": "12345", "category": "slow_action", "description": "等"}
         made = complaints.receive(
-            self.store, self.district, {**body, **extra}, INTAKE, at, CAL
+            self.store, self.district, {**body, **extra}, INTAKE, at, CAL, KEYRING
         )
         return made["id"]
 
@@ -153,6 +156,11 @@ class Story:
         )
         self.act(self.receive(T0), [("reject", {"reason": "不属受理范围"}, INTAKE)], T0)
         self.act(self.receive(T0), [("merge", {"into": known}, INTAKE)], day(1))
+        # A complainant whose identity was read, then erased (identity.py).
+        gone = self.receive(T0, complainant={"name": "赵六", "phone": "13600000000"})
+        identity.read(self.store, self.district, gone, "intake:s", "核实", KEYRING, T0)
+        found = identity.find(self.conn, [self.district], gone)
+        identity.erase(self.store, found, "cli:story", "申请人要求删除", day(2))
         handed = self.signed()
         body = {"campaign_id": campaign, "unit": "approvals", "problem": "审批拖延"}
         self.act(handed, [("hand_over", body, SUPERVISOR)], day(2))
