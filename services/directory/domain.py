@@ -55,6 +55,10 @@ class Directory:
     # them: None and {} when it gives none, and the defaults apply.
     assessment: Mapping | None = None
     accountability: Mapping = field(default_factory=dict)
+    # Its principal leaders (主要领导, person ids) and the jurisdiction above it (a
+    # district code): a complaint about one of them is recorded there, not here.
+    principal_leaders: tuple[str, ...] = ()
+    level_above: str | None = None
 
 
 def stream(district: str) -> str:
@@ -93,6 +97,10 @@ def _district(state: Directory | None, desired: Directory) -> list[tuple[str, di
         data["assessment"] = desired.assessment
     if desired.accountability:
         data["accountability"] = dict(desired.accountability)
+    if desired.principal_leaders:
+        data["principal_leaders"] = list(desired.principal_leaders)
+    if desired.level_above:
+        data["level_above"] = desired.level_above
     if state is None:
         return [("DistrictRegistered", data)]
     if _settings(state) != _settings(desired):
@@ -101,7 +109,14 @@ def _district(state: Directory | None, desired: Directory) -> list[tuple[str, di
 
 
 def _settings(d: Directory) -> tuple:
-    return (d.name, d.time_limits, d.assessment, d.accountability)
+    return (
+        d.name,
+        d.time_limits,
+        d.assessment,
+        d.accountability,
+        tuple(d.principal_leaders),
+        d.level_above,
+    )
 
 
 def _diff(current: Mapping, desired: Mapping) -> tuple[list[tuple[str, object]], list]:
@@ -135,6 +150,8 @@ def _district_set(state, d):
         time_limits=d["time_limits"],
         assessment=d.get("assessment"),
         accountability=d.get("accountability", {}),
+        principal_leaders=tuple(d.get("principal_leaders", ())),
+        level_above=d.get("level_above"),
     )
 
 

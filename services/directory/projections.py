@@ -11,12 +11,15 @@ from eventlog.store import EventStore
 
 DISTRICT = """
 INSERT INTO directory.districts
-    (district, name, time_limits, assessment, accountability, version)
+    (district, name, time_limits, assessment, accountability, principal_leaders,
+     level_above, version)
 VALUES (%(district)s, %(name)s, %(time_limits)s, %(assessment)s,
-    %(accountability)s, %(version)s)
+    %(accountability)s, %(principal_leaders)s, %(level_above)s, %(version)s)
 ON CONFLICT (district) DO UPDATE
    SET name = excluded.name, time_limits = excluded.time_limits,
-       assessment = excluded.assessment, accountability = excluded.accountability
+       assessment = excluded.assessment, accountability = excluded.accountability,
+       principal_leaders = excluded.principal_leaders,
+       level_above = excluded.level_above
 """
 UNIT = """
 INSERT INTO directory.units (district, code, name, main_leader, leader_in_charge)
@@ -51,7 +54,13 @@ STATEMENTS = {
     "PersonRemoved": PERSON_REMOVED,
 }
 PERSON_FIELDS = ("title", "unit", "email", "phone")  # optional: None when absent
-DISTRICT_FIELDS = {"assessment": None, "accountability": {}}  # likewise
+DISTRICT_FIELDS = {  # likewise
+    "assessment": None,
+    "accountability": {},
+    "principal_leaders": [],
+    "level_above": None,
+}
+JSON_FIELDS = ("time_limits", "assessment", "accountability", "principal_leaders")
 
 
 def apply(store: EventStore, recorded) -> None:
@@ -64,7 +73,7 @@ def apply(store: EventStore, recorded) -> None:
         }
         if event.type in ("DistrictRegistered", "DistrictChanged"):
             params = {**DISTRICT_FIELDS, **params}
-            for name in ("time_limits", "assessment", "accountability"):
+            for name in JSON_FIELDS:
                 if params[name] is not None:
                     params[name] = Jsonb(params[name])
         store.conn.execute(STATEMENTS[event.type], params)

@@ -27,13 +27,16 @@ def _one(conn, query: str, params: tuple) -> dict | None:
 
 def district(conn, code: str) -> dict | None:
     """{district, name, time_limits: {kind: {days, working}}, assessment,
-    accountability, version}. `assessment` is the rule table in force (the file's,
-    or the defaults: services/directory/rules.py), points as decimal strings;
-    `accountability` is {dual_investigation_from, appeal_days}, the file's values
-    over the defaults."""
+    accountability, principal_leaders, level_above, version}. `assessment` is the
+    rule table in force (the file's, or the defaults: services/directory/rules.py),
+    points as decimal strings; `accountability` is {dual_investigation_from,
+    appeal_days}, the file's values over the defaults. `principal_leaders` are
+    person ids ([] when none), `level_above` a district code or None: a complaint
+    about one of them is recorded there (services/complaints/sealed.py)."""
     found = _one(
         conn,
-        "SELECT district, name, time_limits, assessment, accountability, version"
+        "SELECT district, name, time_limits, assessment, accountability,"
+        " principal_leaders, level_above, version"
         " FROM directory.districts WHERE district = %s",
         (code,),
     )

@@ -74,6 +74,12 @@ class DirectorySchema(Schema):
     units = fields.List(fields.Nested(UnitSchema), required=True)
     assessment = fields.Nested(AssessmentSchema, load_default=None)
     accountability = fields.Nested(AccountabilitySchema, load_default=dict)
+    # Sealed complaints (services/complaints/sealed.py): a complaint about one of
+    # the district's principal leaders is recorded at the level above, never here.
+    principal_leaders = fields.List(fields.String(), load_default=list)
+    level_above = fields.String(
+        load_default=None, validate=_pattern(DISTRICT.pattern, "a district code")
+    )
 
     @validates_schema
     def references(self, data, **kwargs):
@@ -98,6 +104,13 @@ class DirectorySchema(Schema):
         for i, person in enumerate(data["people"]):
             if person.get("unit") is not None and person["unit"] not in units:
                 problem("people", i, "unit", f"no unit {person['unit']!r}")
+        for i, leader in enumerate(data["principal_leaders"]):
+            if leader not in people:
+                errors.setdefault("principal_leaders", {})[i] = [
+                    f"no person {leader!r}"
+                ]
+        if data["level_above"] == data["district"]:
+            errors["level_above"] = ["a district is not the level above itself"]
         if errors:
             raise ValidationError(errors)
 
@@ -111,4 +124,6 @@ class DirectorySchema(Schema):
             units={u["code"]: Unit(**u) for u in data["units"]},
             assessment=data["assessment"],
             accountability=data["accountability"],
+            principal_leaders=tuple(data["principal_leaders"]),
+            level_above=data["level_above"],
         )
