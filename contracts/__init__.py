@@ -5,6 +5,7 @@ from . import (  # noqa: F401
     complaints,
     directory,
     gateway,
+    integrators,
     issues,
     notify,
     webhooks,

@@ -32,9 +32,11 @@ ASSESSED_EVENTS = {
     "CaseDecided": "*.case.decided",
     "CaseBulletinPublished": "*.case.bulletin_published",
 }
-# YYYY, YYYY-Qn or YYYY-MM, in Asia/Shanghai.
+# YYYY, YYYY-Qn or YYYY-MM, in Asia/Shanghai, from 2000: before 1901 Shanghai kept
+# local mean time (+08:05:43), an offset no RFC 3339 date-time can carry, and no
+# period before the platform holds anything to assess.
 PERIOD = re.compile(
-    r"^(?P<year>(?:19|[2-8][0-9])[0-9]{2})"
+    r"^(?P<year>[2-8][0-9]{3})"
     r"(?:-(?P<month>0[1-9]|1[0-2])|-Q(?P<quarter>[1-4]))?\Z"
 )
 UNIT = re.compile(r"^[a-z][a-z0-9_]{0,63}\Z")

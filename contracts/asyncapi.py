@@ -24,6 +24,7 @@ AMQP_BINDING = "0.3.0"
 # (the stream id up to its first `-`) is the middle of the routing key.
 STREAMS = {
     "complaint": "complaint-<complaint id>",  # services/complaints/handlers.py
+    "complainant": "complainant-<complainant ref>",  # services/complaints/identity.py
     "campaign": "campaign-<campaign id>",  # services/issues/handlers.py
     "issue": "issue-<issue id>",  # services/issues/handlers.py
     "clue": "clue-<clue id>",  # services/accountability/handlers.py
@@ -35,6 +36,7 @@ STREAMS = {
     "delivery": "delivery-<delivery id>",  # services/notify/webhooks*.py
     "directory": "directory-<district>",  # services/directory/domain.py
     "token": "token-<token id>",  # services/gateway/auth.py
+    "integrator": "integrator-<district>-<name>",  # liuhen/integrators.py
     "digest": "digest-<district>",  # services/audit (DigestRecorded)
 }
 

@@ -64,7 +64,9 @@ class StreamQuery(Schema):
         metadata={"description": "the stream as recorded by then (ISO 8601, with zone)"}
     )
     version = fields.Integer(
-        validate=validate.Range(min=1), metadata={"description": "or: up to version"}
+        # A bigint, as stream versions are: a larger number is refused, not served.
+        validate=validate.Range(min=1, max=2**63 - 1),
+        metadata={"description": "or: up to version"},
     )
 
 

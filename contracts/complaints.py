@@ -75,6 +75,44 @@ class ComplaintReceivedV1(Schema):
     anonymous = fields.Boolean(required=True)
 
 
+@REGISTRY.register("ComplaintReceived", 2, service=SERVICE)
+class ComplaintReceivedV2(ComplaintReceivedV1):
+    """Version 2 keeps the complainant encrypted (services/complaints/pii.py); what
+    is published is the same."""
+
+
+IDENTITY_FIELDS = ("name", "phone", "email", "address")
+
+
+@REGISTRY.upcaster("ComplaintReceived", 1)
+def _identity_dropped(data: dict) -> dict:
+    """Version 1 held the complainant in plain text (in the log it stays: the log is
+    append-only). Upcast, the identity is dropped: which fields were given is kept,
+    and the reference of the identity is the complaint's id (a legacy complainant,
+    read from its own event: services/complaints/identity.py)."""
+    who = data.pop("complainant", None) or {}
+    given = [f for f in IDENTITY_FIELDS if who.get(f)]
+    data["complainant_ref"] = data.get("complaint_id") if given else None
+    data["complainant_ciphertext"] = None
+    data["complainant_given"] = given
+    return data
+
+
+@_event("ComplainantIdentityRead")
+class ComplainantIdentityReadV1(Schema):
+    """Someone read who complained (the actor; the reason stays in the log)."""
+
+    complaint_id = Text(required=True)
+    via = Text(required=True, metadata={"description": "api or notify"})
+
+
+@_event("ComplainantErased")
+class ComplainantErasedV1(Schema):
+    """The complainant's identity was erased: its key destroyed, unreadable."""
+
+    complaint_id = Text(required=True)
+
+
 class _Empty(Schema):
     pass
 
@@ -227,6 +265,14 @@ class NewComplaint(Schema):
             "to follow it is returned once"
         },
     )
+    about_principal_leader = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "the complaint is about a principal leader of the "
+            "district (主要领导): it is sealed, recorded at the level above and "
+            "answered 202 (also when `persons` names one from the directory)"
+        },
+    )
 
 
 def _body(name, **fields_):
@@ -323,8 +369,39 @@ class Step(Schema):
     at = fields.AwareDateTime()
 
 
-class ComplainantView(Complainant):
-    pass
+class ComplainantView(Schema):
+    """Whether there is an identity, never the identity: that is read on record with
+    GET /v1/complaints/{id}/complainant."""
+
+    ref = Text(metadata={"description": "the complainant reference (liuhen pii)"})
+    given = fields.List(
+        Text(validate=validate.OneOf(IDENTITY_FIELDS)),
+        metadata={"description": "which fields were given, not their values"},
+    )
+    state = Text(
+        validate=validate.OneOf(("encrypted", "erased", "legacy")),
+        metadata={
+            "description": "encrypted; erased (its key destroyed: unreadable); "
+            "legacy (recorded before encryption)"
+        },
+    )
+
+
+class IdentityQuery(Schema):
+    reason = _text(
+        500,
+        required=True,
+        metadata={"description": "why you read it: recorded with your name"},
+    )
+
+
+class ComplainantIdentity(Complainant):
+    complaint_id = Text(required=True)
+    ref = Text(required=True)
+    read_event_id = Text(
+        required=True,
+        metadata={"description": "the ComplainantIdentityRead that records this read"},
+    )
 
 
 class ComplaintView(Schema):
@@ -375,10 +452,19 @@ class ComplaintView(Schema):
     closed_at = fields.AwareDateTime(allow_none=True)
     ruling = Text(allow_none=True)
     version = fields.Integer()
+    forwarded_from = Text(
+        allow_none=True,
+        metadata={
+            "description": "sealed: the district that received it, about its "
+            "principal leader (recorded here, at the level above); else null"
+        },
+    )
     complainant = fields.Nested(
         ComplainantView,
         allow_none=True,
-        metadata={"description": "only for intake and inspector tokens"},
+        metadata={
+            "description": "only for intake and inspector tokens; null if anonymous"
+        },
     )
     history = fields.List(fields.Nested(Step))
 
@@ -395,6 +481,20 @@ class Received(Schema):
         metadata={"description": "anonymous complaints only; shown once"},
     )
     complaint = fields.Nested(ComplaintView)
+
+
+class Sealed(Schema):
+    """The answer to a sealed complaint's intake: it names neither the complaint nor
+    its id, so the receiving district has nothing to look up."""
+
+    sealed = fields.Boolean(required=True)
+    forwarded_to = Text(
+        required=True, metadata={"description": "the jurisdiction above (a district)"}
+    )
+    query_code = Text(
+        allow_none=True,
+        metadata={"description": "anonymous complaints only; shown once"},
+    )
 
 
 class Tracked(Schema):

@@ -41,6 +41,7 @@ def cmd_relay(args, cfg) -> int:
 def cmd_token_create(args, cfg) -> int:
     from eventlog.store import EventStore
     from services.gateway.auth import AuthError, issue
+    from services.gateway.tokens import lifetime
 
     with psycopg.connect(cfg.app_conninfo, autocommit=True) as conn:
         try:
@@ -51,11 +52,42 @@ def cmd_token_create(args, cfg) -> int:
                 unit=args.unit,
                 subject=args.subject,
                 by=f"cli:{getpass.getuser()}",
+                expires_in=lifetime(args.expires_in),
             )
         except AuthError as exc:
             raise Failure(str(exc)) from None
     print(token)
-    print(f"token {token_id}: {args.role} in {args.district}", file=sys.stderr)
+    where = (
+        f"issued in {args.district}, acts in the district each request names "
+        "(X-Liuhen-District)"
+        if args.role == "city"
+        else f"in {args.district}"
+    )
+    print(
+        f"token {token_id}: {args.role} {where}; expires in {args.expires_in}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def cmd_token_revoke(args, cfg) -> int:
+    from eventlog.store import EventStore
+    from services.gateway.tokens import NoSuchToken, revoke
+
+    with psycopg.connect(cfg.app_conninfo, autocommit=True) as conn:
+        try:
+            view = revoke(
+                EventStore(conn),
+                args.token_id,
+                by=f"cli:{getpass.getuser()}",
+                reason=args.reason,
+            )
+        except NoSuchToken as exc:
+            raise Failure(str(exc)) from None
+    print(
+        f"token {view['token_id']} ({view['role']} in {view['district']}): "
+        f"revoked at {view['revoked_at'].isoformat(timespec='seconds')}"
+    )
     return 0
 
 
@@ -101,6 +133,57 @@ def cmd_projections_rebuild(args, cfg) -> int:
     return 0
 
 
+def cmd_integrator_add(args, cfg) -> int:
+    from eventlog.store import EventStore
+    from liuhen import integrators as ig
+
+    api, vhost = ig.ManagementApi.configured(cfg.amqp_uri), ig.vhost_of(cfg.amqp_uri)
+    with psycopg.connect(cfg.app_conninfo, autocommit=True) as conn:
+        try:
+            who, password = ig.add(
+                api, EventStore(conn), vhost, args.name, args.district, by=_by()
+            )
+        except ig.IntegratorError as exc:
+            raise Failure(str(exc)) from None
+    uri = ig.client_uri(cfg.amqp_uri, who, password, args.host)
+    print("\n".join(ig.granted(who, password, uri)))
+    print(f"integrator {who.name} added for {who.district}", file=sys.stderr)
+    return 0
+
+
+def cmd_integrator_remove(args, cfg) -> int:
+    from eventlog.store import EventStore
+    from liuhen import integrators as ig
+
+    api, vhost = ig.ManagementApi.configured(cfg.amqp_uri), ig.vhost_of(cfg.amqp_uri)
+    with psycopg.connect(cfg.app_conninfo, autocommit=True) as conn:
+        try:
+            who = ig.remove(api, EventStore(conn), vhost, args.name, by=_by())
+        except ig.IntegratorError as exc:
+            raise Failure(str(exc)) from None
+    print(f"removed integrator {who.name} of {who.district}: {who.user} deleted")
+    return 0
+
+
+def cmd_integrator_list(args, cfg) -> int:
+    from liuhen import integrators as ig
+
+    api, vhost = ig.ManagementApi.configured(cfg.amqp_uri), ig.vhost_of(cfg.amqp_uri)
+    try:
+        found = ig.listing(api, vhost)
+    except ig.IntegratorError as exc:
+        raise Failure(str(exc)) from None
+    for who in found:
+        print(f"{who.name}\t{who.district}\t{who.user}\t{who.queue_prefix}*")
+    if not found:
+        print(f"no integrators on vhost {vhost}", file=sys.stderr)
+    return 0
+
+
+def _by() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
 def cmd_up(args, cfg) -> int:
     from liuhen.launcher import up
 
@@ -113,9 +196,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "migrate", help="create the database and roles, apply migrations"
     ).set_defaults(run=cmd_migrate)
-    from liuhen import audit_cli
+    from liuhen import audit_cli, pii_cli
 
     audit_cli.add_parsers(sub)
+    pii_cli.add_parsers(sub)
     r = sub.add_parser("relay", help="publish committed events to RabbitMQ")
     r.add_argument(
         "--name", default="relay", help="checkpoint name (one per relay group)"
@@ -132,11 +216,26 @@ def parser() -> argparse.ArgumentParser:
     t = sub.add_parser("token", help="bearer tokens for the HTTP API")
     tsub = t.add_subparsers(dest="token_command", required=True)
     tc = tsub.add_parser("create", help="issue a token and print it (shown once)")
-    tc.add_argument("--district", required=True, help="e.g. binhai")
+    tc.add_argument(
+        "--district",
+        required=True,
+        help="e.g. binhai; a city token's is where it is recorded (e.g. city): "
+        "it acts in the district each request names",
+    )
     tc.add_argument("--role", required=True, help="intake, unit_handler, ...")
     tc.add_argument("--unit", help="the unit of a unit_handler token")
     tc.add_argument("--subject", help="who holds it (default: role and id)")
+    tc.add_argument(
+        "--expires-in",
+        default="90d",
+        metavar="DURATION",
+        help="how long it is valid: 90d (default), 12h, 30m, 2w; at most 366d",
+    )
     tc.set_defaults(run=cmd_token_create)
+    tr = tsub.add_parser("revoke", help="revoke a token: it authenticates nobody")
+    tr.add_argument("token_id", metavar="TOKEN_ID", help="the id (lh_<id>_...)")
+    tr.add_argument("--reason", help="why, kept in the log")
+    tr.set_defaults(run=cmd_token_revoke)
     pj = sub.add_parser("projections", help="the read models, rebuilt from the log")
     pjsub = pj.add_subparsers(dest="projections_command", required=True)
     pjsub.add_parser(
@@ -145,6 +244,23 @@ def parser() -> argparse.ArgumentParser:
     pr = pjsub.add_parser("rebuild", help="rebuild a read model from the event log")
     pr.add_argument("name", metavar="NAME", help="a name from `list`, or all")
     pr.set_defaults(run=cmd_projections_rebuild)
+    ig = sub.add_parser("integrator", help="integrators' RabbitMQ users, one district")
+    igsub = ig.add_subparsers(dest="integrator_command", required=True)
+    ia = igsub.add_parser(
+        "add", help="a user that can bind only its district's keys (shown once)"
+    )
+    ia.add_argument("--district", required=True, help="e.g. binhai")
+    ia.add_argument(
+        "--host", help="host[:port] in the printed URI (default: LIUHEN_AMQP_URI's)"
+    )
+    ia.add_argument("name", metavar="NAME", help="e.g. acme: user integrator.acme")
+    ia.set_defaults(run=cmd_integrator_add)
+    ir = igsub.add_parser("remove", help="delete the user and close its connections")
+    ir.add_argument("name", metavar="NAME")
+    ir.set_defaults(run=cmd_integrator_remove)
+    igsub.add_parser(
+        "list", help="name, district, user and queue prefix of each"
+    ).set_defaults(run=cmd_integrator_list)
     return p
 
 

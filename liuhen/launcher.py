@@ -28,6 +28,7 @@ NAMEKO_CONFIG = ROOT / "deploy" / "nameko.yml"
 DISTRICTS = ROOT / "deploy" / "districts"
 TOKENS = ROOT / ".liuhen" / "demo-tokens.json"
 DIGEST_KEY = ROOT / ".liuhen" / "digest-key.pem"
+PII_KEY = ROOT / ".liuhen" / "pii-key"
 
 
 def stop_on_signals() -> threading.Event:
@@ -88,6 +89,26 @@ def digest_key(cfg, path: Path = DIGEST_KEY) -> str:
     return str(path)
 
 
+def pii_key(environ, path: Path = PII_KEY) -> str:
+    """The master key of complainants' identities: the operator's (LIUHEN_PII_KEY),
+    or for the local platform one made once in .liuhen/ (0600). A real deployment
+    keeps it in its secrets: whoever loses it loses every identity."""
+    if environ.get("LIUHEN_PII_KEY"):
+        return environ["LIUHEN_PII_KEY"]
+    if not path.exists():
+        from services.complaints.pii import new_master_key
+
+        path.parent.mkdir(exist_ok=True)
+        try:  # created once, never overwritten: a new key would lose every identity
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as out:
+                out.write(new_master_key() + "\n")
+    return path.read_text().strip()
+
+
 def load_districts(conninfo: str, folder: Path = DISTRICTS) -> Iterator[str]:
     """Record every district file of `folder` (the demo districts): one line each.
     Raises DirectoryError, before recording anything, if any file is bad."""
@@ -115,6 +136,8 @@ def banner(http: str, children: list[str], tokens: dict[str, str]) -> str:
     ]
     for role, token in tokens.items():
         note = f"  (unit {DEMO_UNIT})" if role == "unit_handler" else ""
+        if role == "city":  # services/gateway/auth.py: acting_in
+            note = "  (any district: send X-Liuhen-District: <district>)"
         lines.append(f"  {role:<16}{token}{note}")
     lines.append(
         f'Try: curl -H "Authorization: Bearer {tokens["intake"]}" '
@@ -139,6 +162,7 @@ def up(cfg) -> int:
     stop = stop_on_signals()
     env = child_env(cfg)
     env["LIUHEN_DIGEST_KEY"] = digest_key(cfg)
+    env["LIUHEN_PII_KEY"] = pii_key(env)
     children = {
         # Their own session: a Ctrl-C reaches the launcher only, which stops each child
         # once (a nameko service told twice trips over its own timers).

@@ -145,6 +145,7 @@ MEANINGS: dict[str, tuple[str, Status, str]] = {
     "PersonChanged": ("人员变更", None, "人员信息变更：{name}"),
     "PersonRemoved": ("人员移除", None, "移除人员 {id}"),
     "TokenIssued": ("发放令牌", None, "发放 {role} 令牌"),
+    "TokenRevoked": ("吊销令牌", None, "吊销令牌 {token_id}"),
     "IntegratorAdded": (
         "接入第三方系统",
         "active",

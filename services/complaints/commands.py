@@ -27,8 +27,11 @@ class ReceiveComplaint:
     persons: tuple[str, ...] = ()
     location: dict = field(default_factory=dict)
     attachments: tuple[str, ...] = ()
-    complainant: dict | None = None  # None: anonymous
+    # {ref, ciphertext, given} (identity.seal: the identity encrypted); None: anonymous
+    complainant: dict | None = None
     query_code_hash: str | None = None  # for anonymous follow-up
+    # Sealed (sealed.py): received in another district, about its principal leader
+    forwarded_from: dict | None = None
 
 
 @dataclass(frozen=True)

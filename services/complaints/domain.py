@@ -93,7 +93,10 @@ def decide(state: Complaint, cmd, now: datetime, calendar) -> list[NewEvent]:
     if isinstance(cmd, c.ReceiveComplaint):
         if state.status is not None:
             raise IllegalTransition(f"complaint {state.id} exists; cannot receive it")
-        return [_event("ComplaintReceived", cmd, now, _received(cmd))]
+        trace, reason = _forwarded(cmd)
+        data = {**_received(cmd), **trace}
+        received = _event("ComplaintReceived", cmd, now, data, reason)
+        return [replace(received, schema_version=RECEIVED_VERSION)]
     if state.status is None:
         raise IllegalTransition("no such complaint")
     statuses, verb = ALLOWED[type(cmd)]
@@ -110,8 +113,14 @@ def _event(type_, cmd, now, data=None, reason=None) -> NewEvent:
     )
 
 
+# Schema 2: the complainant encrypted. Schema 1 held the identity in plain text
+# (contracts/complaints.py upcasts it, dropping the identity).
+RECEIVED_VERSION = 2
+
+
 def _received(cmd: c.ReceiveComplaint) -> dict:
     location = {k: _text(cmd.location.get(k)) for k in ("address", "lat", "long")}
+    encrypted = cmd.complainant or {}
     return {
         "complaint_id": cmd.id,
         "channel": cmd.channel,
@@ -125,9 +134,25 @@ def _received(cmd: c.ReceiveComplaint) -> dict:
         "location": location,  # coordinates as decimal text: the log hashes no floats
         "attachments": list(cmd.attachments),
         "anonymous": cmd.complainant is None,
-        "complainant": cmd.complainant,  # internal only: no public schema names it
+        # Encrypted (services/complaints/pii.py): the reference, the ciphertext
+        # and which fields were given; never the identity. Internal only.
+        "complainant_ref": encrypted.get("ref"),
+        "complainant_ciphertext": encrypted.get("ciphertext"),
+        "complainant_given": list(encrypted.get("given", ())),
         "query_code_hash": cmd.query_code_hash,
     }
+
+
+def _forwarded(cmd: c.ReceiveComplaint) -> tuple[dict, str | None]:
+    """A sealed complaint's trace (sealed.py): who received it is in the data
+    (internal: no public schema names it), why it is here is the reason."""
+    if cmd.forwarded_from is None:
+        return {}, None
+    reason = (
+        f"received in {cmd.forwarded_from['district']}, about a principal leader"
+        " of it: sealed, recorded at the level above"
+    )
+    return {"forwarded_from": cmd.forwarded_from}, reason
 
 
 def _text(value):

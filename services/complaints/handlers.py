@@ -15,7 +15,7 @@ from eventlog.tenancy import district_scope
 from services.directory import read as directory
 
 from . import commands as c
-from . import projections
+from . import identity, projections, sealed
 from .domain import DomainError, IllegalTransition, NotDue, decide, fold
 
 
@@ -51,11 +51,23 @@ def stream(complaint_id: str) -> str:
     return f"complaint-{complaint_id}"
 
 
-def receive(store, district, body: dict, by: c.Actor, now, calendar) -> dict:
+def receive(store, district, body: dict, by: c.Actor, now, calendar, keyring=None):
     """Register a complaint; returns {"id", "query_code"} (the code only if anonymous:
-    it is shown once and kept only as a hash)."""
+    it is shown once and kept only as a hash). A complaint about a principal leader
+    of `district` is sealed (sealed.py): recorded at the level above, and the answer
+    is `Seal.receipt`, which names neither it nor its id."""
+    if body.get("unit_complained"):
+        _unit(store.conn, district, body["unit_complained"])
+    seal = _seal(store.conn, district, body)
+    if seal is not None:
+        # From here on `district` is where the complaint is recorded: everything
+        # it leads to (keys, rows, events) is the level above's, none of it here.
+        district, body = seal.to, {**body, "unit_complained": None}
     complaint_id = new_id(now)
-    anonymous = not body.get("complainant") or not any(body["complainant"].values())
+    # `keyring` (pii.Keyring) encrypts the complainant's identity (identity.py);
+    # without one, only anonymous complaints are taken.
+    encrypted, key = identity.seal(keyring, district, body.get("complainant"))
+    anonymous = encrypted is None
     code = new_query_code() if anonymous else None
     cmd = c.ReceiveComplaint(
         id=complaint_id,
@@ -70,18 +82,43 @@ def receive(store, district, body: dict, by: c.Actor, now, calendar) -> dict:
         persons=tuple(body.get("persons", ())),
         location=body.get("location") or {},
         attachments=tuple(body.get("attachments", ())),
-        complainant=None if anonymous else body["complainant"],
+        complainant=encrypted,
         query_code_hash=query_code_hash(code) if code else None,
+        forwarded_from=seal.record() if seal else None,
     )
-    if cmd.unit_complained:
-        _unit(store.conn, district, cmd.unit_complained)
     for _ in range(5):
         try:
-            _run(store, district, cmd.id, cmd, now, calendar)
-            return {"id": cmd.id, "query_code": code}
+            _run(store, district, cmd.id, cmd, now, calendar, _keeping(key, now))
+            return seal.receipt(code) if seal else {"id": cmd.id, "query_code": code}
         except IdTaken:
             cmd = replace(cmd, id=new_id(now))
     raise IdTaken("no free complaint id after 5 draws")
+
+
+def _seal(conn, district, body) -> sealed.Seal | None:
+    """The seal of a new complaint (sealed.py), its level above checked: a complaint
+    about a principal leader is refused, never recorded in the district, when the
+    directory names no level above it or one it does not hold."""
+    with district_scope(conn, district):
+        entry = directory.district(conn, district) or {}
+        leaders = {
+            pid: (directory.person(conn, pid) or {}).get("name")
+            for pid in entry.get("principal_leaders") or ()
+        }
+    seal = sealed.seal(district, entry, leaders, body)
+    if seal is None:
+        return None
+    above = seal.to
+    if above is not None:
+        with district_scope(conn, above):
+            above = above if directory.district(conn, above) else None
+    if above is None:
+        raise Invalid(
+            f"a complaint about a principal leader of {district} is recorded at "
+            f"the level above, never in {district}, and the directory holds no "
+            f"level above {district}: pass it to the level above directly"
+        )
+    return seal
 
 
 def execute(store, district, complaint_id, action, body, by, now, calendar):
@@ -97,7 +134,21 @@ def execute(store, district, complaint_id, action, body, by, now, calendar):
     return _run(store, district, complaint_id, cmd, now, calendar)
 
 
-def _run(store, district, complaint_id, cmd, now, calendar):
+def _keeping(key, now):
+    """The projection of a new complaint that also keeps its complainant's data key,
+    in the same transaction: no complaint without its key, no key without it."""
+    if key is None:
+        return projections.apply
+
+    def project(store, recorded):
+        cid = projections.complaint_id(recorded[0].stream_id)
+        identity.keep_key(store.conn, recorded[0].district, cid, key, now)
+        projections.apply(store, recorded)
+
+    return project
+
+
+def _run(store, district, complaint_id, cmd, now, calendar, project=None):
     def fold_(history):
         # The gateway scopes every request to its token's district; this holds
         # even if a caller did not: another district's complaint does not exist.
@@ -120,7 +171,7 @@ def _run(store, district, complaint_id, cmd, now, calendar):
         district,
         fold=fold_,
         decide=decide_,
-        project=projections.apply,
+        project=project or projections.apply,
     )
 
 

@@ -7,20 +7,28 @@ the row's `updated_at` and `version` (the stream version it reflects).
 
 from psycopg.types.json import Jsonb
 
+from contracts.registry import REGISTRY
 from eventlog.model import RecordedEvent
 
 RECEIVED = """
 INSERT INTO complaints.complaints (id, district, status, channel, kind, category,
     urgent, title, description, unit_complained, persons, location, attachments,
-    anonymous, received_by, received_at, updated_at, version)
+    anonymous, received_by, received_at, updated_at, version, forwarded_from)
 VALUES (%(id)s, %(district)s, 'received', %(channel)s, %(kind)s, %(category)s,
     %(urgent)s, %(title)s, %(description)s, %(unit_complained)s, %(persons)s,
-    %(location)s, %(attachments)s, %(anonymous)s, %(actor)s, %(at)s, %(at)s, 1)
+    %(location)s, %(attachments)s, %(anonymous)s, %(actor)s, %(at)s, %(at)s, 1,
+    %(received_in)s)
 """
+# The identity encrypted (identity.py); a legacy row (schema 1: the identity in plain
+# text in its event) keeps nothing of it here but which fields were given.
 COMPLAINANT = """
-INSERT INTO complaints.complainants (complaint_id, district, name, phone, email,
-    address)
-VALUES (%(id)s, %(district)s, %(name)s, %(phone)s, %(email)s, %(address)s)
+INSERT INTO complaints.complainants (complaint_id, district, ref, ciphertext, given,
+    legacy)
+VALUES (%(id)s, %(district)s, %(complainant_ref)s, %(complainant_ciphertext)s,
+    %(complainant_given)s, %(legacy)s)
+"""
+ERASED = """
+UPDATE complaints.complainants SET ciphertext = NULL, erased_at = %s WHERE ref = %s
 """
 QUERY_CODE = """
 INSERT INTO complaints.query_codes (code_hash, district, complaint_id)
@@ -116,6 +124,10 @@ def _params(e: RecordedEvent) -> dict:
 def apply(store, recorded: list[RecordedEvent]) -> None:
     conn = store.conn
     for e in recorded:
+        if e.category == "complainant":  # identity.py: reads and the erasure
+            if e.type == "ComplainantErased":
+                conn.execute(ERASED, (e.occurred_at, complaint_id(e.stream_id)))
+            continue
         p = _params(e)
         if e.type == "ComplaintReceived":
             _received(conn, e, p)
@@ -141,13 +153,17 @@ def _received(conn, e: RecordedEvent, p: dict) -> None:
             "persons": Jsonb(p["persons"]),
             "location": Jsonb(p["location"]),
             "attachments": Jsonb(p["attachments"]),
+            # sealed (sealed.py): the district that received it; None otherwise
+            "received_in": (p.get("forwarded_from") or {}).get("district"),
         },
     )
-    who = p.get("complainant")
-    if who:
+    # Schema 1 upcast drops the plain identity (contracts/complaints.py).
+    _, who = REGISTRY.upcast(e.type, e.schema_version, e.data)
+    if who["complainant_ref"]:
+        legacy = who["complainant_ciphertext"] is None
         conn.execute(
             COMPLAINANT,
-            {**dict.fromkeys(("name", "phone", "email", "address")), **who, **p},
+            {**who, "id": p["id"], "district": e.district, "legacy": legacy},
         )
     if p.get("query_code_hash"):
         conn.execute(QUERY_CODE, (p["query_code_hash"], e.district, p["id"]))

@@ -24,6 +24,13 @@ REBUILD = Projection(
         "complaints.query_codes",
         "complaints.timers",
     ),
-    categories=frozenset({"complaint"}),
+    # complainant-*: an erasure empties the identity's row again (identity.py).
+    categories=frozenset({"complaint", "complainant"}),
     project=per_event(projections.apply),
+    kept=(
+        (
+            "complaints.pii_keys",
+            "complainants' data keys are in no event, by design: erasure deletes them",
+        ),
+    ),
 )

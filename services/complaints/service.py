@@ -1,12 +1,15 @@
 """complaints: intake -> dispatch -> reply -> feedback -> close-out.
 
-Owns: the `complaint-<id>` streams and the `complaints` schema (read model, timers,
-query codes).
-Listens to: RPC from the gateway (receive, act, get, search, track, unit_stats) and
-from notify (contact: how to reach the complainant, never routed by the gateway); a
-timer that marks overdue complaints and sends deadline reminders.
+Owns: the `complaint-<id>` and `complainant-<ref>` streams and the `complaints`
+schema (read model, timers, query codes, complainants' data keys).
+Listens to: RPC from the gateway (receive, act, get, search, track, unit_stats,
+complainant: an identity read on record) and from notify (reach and contact: how to
+reach the complainant, never routed by the gateway); a timer that marks overdue
+complaints and sends deadline reminders.
 Emits: Complaint* events into the log (the relay publishes them as
-`<district>.complaint.<action>`).
+`<district>.complaint.<action>`); ComplainantIdentityRead and ComplainantErased
+(`<district>.complainant.<action>`).
+Config: LIUHEN_PII_KEY, the master key of complainants' identities (providers.py).
 """
 
 from nameko.rpc import rpc
@@ -16,9 +19,10 @@ from eventlog.deadlines import UnknownYear
 from eventlog.paging import BadCursor
 from eventlog.providers import Calendar, Clock, Logger, Store
 
-from . import handlers, views
+from . import handlers, identity, views
 from .commands import Actor
 from .domain import DomainError
+from .providers import PiiKeyring
 
 EXPECTED = (DomainError, UnknownYear, BadCursor)
 SWEEP_SECONDS = 30
@@ -30,13 +34,17 @@ class Complaints:
     clock = Clock()
     calendar = Calendar()
     log = Logger()
+    pii = PiiKeyring()
 
     @rpc(expected_exceptions=EXPECTED)
     def receive(self, district, actor, body):
         now = self.clock()
         made = handlers.receive(
-            self.store, district, body, Actor(**actor), now, self.calendar
+            self.store, district, body, Actor(**actor), now, self.calendar, self.pii
         )
+        if made.get("sealed"):  # recorded at the level above: nothing to show here
+            self.log.info("complaint sealed", district=made["forwarded_to"])
+            return made
         self.log.info("complaint received", district=district, complaint=made["id"])
         return {**made, "complaint": self.get(district, made["id"], actor)}
 
@@ -71,9 +79,28 @@ class Complaints:
         return views.unit_stats(self.store.conn, district)
 
     @rpc(expected_exceptions=EXPECTED)
-    def contact(self, district, complaint_id):
-        """Internal, for notify: never routed by the gateway."""
-        return views.contact(self.store.conn, district, complaint_id)
+    def complainant(self, district, complaint_id, viewer, reason):
+        """Who complained, for intake and inspection: the read is recorded first."""
+        views.get(self.store.conn, district, complaint_id, viewer)  # may they see it
+        if viewer["role"] not in views.SEES_COMPLAINANT:
+            raise handlers.NotFound(f"no complainant of {complaint_id} for this role")
+        by, now = str(Actor(**viewer)), self.clock()
+        return identity.read(
+            self.store, district, complaint_id, by, reason, self.pii, now
+        )
+
+    @rpc(expected_exceptions=EXPECTED)
+    def reach(self, district, complaint_id):
+        """Internal, for notify's planning: how to reach them, not who they are."""
+        return identity.reach(self.store.conn, district, complaint_id)
+
+    @rpc(expected_exceptions=EXPECTED)
+    def contact(self, district, complaint_id, reason):
+        """Internal, for notify's send (never routed by the gateway): the read is
+        recorded as system:notify, `reason` naming the notification."""
+        return identity.contact(
+            self.store, district, complaint_id, reason, self.pii, self.clock()
+        )
 
     @timer(interval=SWEEP_SECONDS)
     def sweep(self):

@@ -15,6 +15,7 @@ from eventlog import paging
 from eventlog.deadlines import local_iso
 from eventlog.tenancy import district_scope
 
+from . import identity
 from .handlers import NotFound, query_code_hash
 
 SEES_COMPLAINANT = frozenset({"intake", "inspector"})
@@ -67,7 +68,7 @@ COLUMNS = """id, district, status, channel, kind, category, urgent, title,
     received_by, received_at, updated_at, handling_unit, handling_unit_name,
     dispatched_at, signed_at, due_at, pending_extension, extensions, returns, urged,
     escalated, reopened, overdue, reply, substantiated, replied_on_time, feedback,
-    rating, reject_reason, merged_into, closed_at, ruling, version"""
+    rating, reject_reason, merged_into, closed_at, ruling, version, forwarded_from"""
 
 
 def _view(row: dict) -> dict:
@@ -87,7 +88,12 @@ def _unit_clause(viewer: dict) -> tuple[str, list]:
     if viewer["role"] == "public":
         # Reports to the discipline hotline (12388), and reports (举报) of misconduct
         # by anyone, are accusations not yet found true: never shown to the public.
-        return " AND channel <> '12388' AND kind <> 'report'", []
+        # Nor sealed complaints (sealed.py): the level above's public list is one
+        # the district complained about can read too.
+        return (
+            " AND channel <> '12388' AND kind <> 'report' AND forwarded_from IS NULL",
+            [],
+        )
     return "", []
 
 
@@ -103,38 +109,11 @@ def get(conn, district: str, complaint_id: str, viewer: dict) -> dict:
             raise NotFound(f"no complaint {complaint_id} in district {district}")
         view = _view(row)
         if viewer["role"] in SEES_COMPLAINANT:
-            view["complainant"] = cur.execute(
-                "SELECT name, phone, email, address FROM complaints.complainants"
-                " WHERE complaint_id = %s",
-                (complaint_id,),
-            ).fetchone()
+            # Whether there is an identity; the identity itself is read on record
+            # (identity.read, GET /v1/complaints/{id}/complainant).
+            view["complainant"] = identity.summary(conn, complaint_id)
         view["history"] = history(conn, complaint_id)
     return _for(viewer, view)
-
-
-def contact(conn, district: str, complaint_id: str) -> dict:
-    """How to reach who complained, for the notify service only (an internal RPC the
-    gateway never routes): {channel, anonymous, name, phone, email}, all None but
-    channel for an anonymous complaint."""
-    with district_scope(conn, district):
-        row = conn.execute(
-            "SELECT c.channel, c.anonymous, p.name, p.phone, p.email"
-            " FROM complaints.complaints c LEFT JOIN complaints.complainants p"
-            " ON p.complaint_id = c.id WHERE c.id = %s",
-            (complaint_id,),
-        ).fetchone()
-    if row is None:
-        raise NotFound(f"no complaint {complaint_id} in district {district}")
-    channel, anonymous, name, phone, email = row
-    if anonymous:
-        name = phone = email = None
-    return {
-        "channel": channel,
-        "anonymous": anonymous,
-        "name": name,
-        "phone": phone,
-        "email": email,
-    }
 
 
 def history(conn, complaint_id: str) -> list[dict]:

@@ -131,20 +131,25 @@ def openapi_paths(spec) -> None:
             operation["requestBody"] = {"required": True, "content": _json(body)}
         return operation
 
+    register = op(
+        "Register a clue by hand (201), or add a ground to the clue its "
+        "complaint or issue has already (200)",
+        "ClueView",
+        "400",
+        "413",
+        "415",
+        "422",
+        body="NewClue",
+        status="201",
+    )
+    register["responses"]["200"] = {
+        "description": "a ground added to the clue its complaint or issue has",
+        "content": _json("ClueView"),
+    }
     spec.path(
         "/v1/clues",
         operations={
-            "post": op(
-                "Register a clue by hand (201), or add a ground to the clue its "
-                "complaint or issue has already (200)",
-                "ClueView",
-                "400",
-                "413",
-                "415",
-                "422",
-                body="NewClue",
-                status="201",
-            ),
+            "post": register,
             "get": op(
                 "Clues, newest first, paged",
                 "CluePage",

@@ -158,8 +158,14 @@ class Open311Routes:
     def open311_token(self, request, tail):
         token, fmt = _format(tail)
         district = self._district(request)
-        tracked = self.complaints.track(token)
-        if tracked["district"] != district:  # a code of another district: not here
+        try:
+            tracked = self.complaints.track(token)
+        except RemoteError as exc:
+            if exc.exc_type != "NotFound":
+                raise
+            tracked = {"district": None}
+        # A code of another district is answered as a code of none: one message.
+        if tracked["district"] != district:
             raise open311.Open311Error(404, "no request has this token")
         return _reply(
             open311.token_response(token, tracked["complaint_id"]),

@@ -6,6 +6,7 @@ loads. tests/e2e/test_gateway.py checks that the document validates and that
 every route the gateway serves is in it.
 """
 
+import re
 from functools import cache
 
 from apispec import APISpec
@@ -14,11 +15,16 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from contracts import complaints as s
 from contracts import issues as i
 
+_ECMA_Z = re.compile(r"(?<!\\)\\Z")  # `\Z`, not an escaped backslash before Z
+_NAMED = re.compile(r"\(\?P<\w+>")  # `(?P<name>`
+
 ERRORS = {
     "400": "the body is not JSON",
     "413": "the body is over 1 MiB",
     "415": "the body is not application/json",
-    "401": "no valid bearer token",
+    "401": "no valid bearer token (none, unknown, expired or revoked: the message "
+    "says which)",
+    "429": "too many failed authentications from this address; see Retry-After",
     "403": "the token's role may not do this",
     "404": "not found in the token's district (or not visible to its unit)",
     "409": "not allowed in the complaint's current state",
@@ -52,9 +58,16 @@ def _complaint_paths(spec: APISpec) -> None:
             "post": {
                 "summary": "Register a complaint from any channel",
                 "requestBody": {"required": True, "content": _json("NewComplaint")},
-                "responses": _responses(
-                    "201", "Received", "400", "401", "403", "413", "415", "422"
-                ),
+                "responses": {
+                    **_responses(
+                        "201", "Received", "400", "401", "403", "413", "415", "422"
+                    ),
+                    "202": {
+                        "description": "sealed: about a principal leader of the "
+                        "district, recorded at the level above",
+                        "content": _json("Sealed"),
+                    },
+                },
             },
             "get": {
                 "summary": "Complaints of the token's district, newest first, paged",
@@ -111,7 +124,7 @@ def _other_paths(spec: APISpec) -> None:
         operations={
             "get": {
                 "summary": "Per unit: complaints, overdue, on time, satisfied, returns",
-                "responses": _responses("200", "UnitStats", "401"),
+                "responses": _responses("200", "UnitStats", "401", "403"),
             }
         },
     )
@@ -137,6 +150,7 @@ def _issue_paths(spec: APISpec) -> None:
         out["parameters"] = list(params)
         if body is not None:
             out["requestBody"] = {"required": True, "content": _json(body)}
+            errors = (*errors, "400", "413", "415")  # load_json's refusals
         out["responses"] = _responses(status, ok, "401", *errors)
         return out
 
@@ -163,23 +177,24 @@ def _issue_paths(spec: APISpec) -> None:
     ledger = op(
         "The ledger (台账) of a campaign or unit",
         "CampaignView",
+        "403",
         "404",
+        "422",
         params=[cid, {"in": "query", "schema": i.LedgerQuery}],
     )
     ledger["responses"]["200"] = file
     spec.path("/v1/campaigns/{campaign_id}/ledger", operations={"get": ledger})
-    spec.path(
-        "/v1/campaigns/{campaign_id}/summary",
-        operations={
-            "get": op(
-                "The period summary: counts by state per unit",
-                "Summary",
-                "403",
-                "404",
-                params=[cid, {"in": "query", "schema": i.SummaryQuery}],
-            )
-        },
+    summary = op(
+        "The period summary: counts by state per unit",
+        "Summary",
+        "403",
+        "404",
+        "422",
+        params=[cid, {"in": "query", "schema": i.SummaryQuery}],
     )
+    csv = {"schema": {"type": "string"}}  # format=csv
+    summary["responses"]["200"]["content"]["text/csv"] = csv
+    spec.path("/v1/campaigns/{campaign_id}/summary", operations={"get": summary})
     spec.path(
         "/v1/issues",
         operations={
@@ -278,12 +293,32 @@ def document() -> dict:
         },
         security=[{"bearer": []}],
     )
-    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme(
+        "bearer",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            # services/gateway/auth.py, tokens_routes.py, throttle.py
+            "description": "`Authorization: Bearer lh_<token id>_<secret>`, from "
+            "`liuhen token create`. A token acts in its own district with its role, "
+            "until it expires (90 days unless issued for another time) or is "
+            "revoked; either is 401, the message says which. **City scope**: a "
+            "token of role `city` acts in the district each request names in the "
+            "header `X-Liuhen-District: <district code>` (422 if the header is "
+            "missing or names no district of the directory). Any other token acts "
+            "in its own district only: a request of one whose X-Liuhen-District "
+            "names another district gets 403. After LIUHEN_AUTH_FAILURES failed "
+            "authentications (default 10) from one client address within "
+            "LIUHEN_AUTH_WINDOW seconds (default 60), that address gets 429 with "
+            "Retry-After until the oldest failure is out of the window.",
+        },
+    )
     for name in (
         "NewComplaint",
         "ComplaintView",
         "ComplaintPage",
         "Received",
+        "Sealed",
         "Tracked",
         "UnitStats",
         "Error",
@@ -309,8 +344,10 @@ def document() -> dict:
         accountability_routes,
         assessment_routes,
         audit_routes,
+        complainant_routes,
         feed_routes,
         notify_routes,
+        tokens_routes,
         webhooks_routes,
     )
 
@@ -318,9 +355,30 @@ def document() -> dict:
         accountability_routes,
         assessment_routes,
         audit_routes,
+        complainant_routes,
         feed_routes,
         notify_routes,
+        tokens_routes,
         webhooks_routes,
     ):
         module.openapi_paths(spec)
-    return spec.to_dict()
+    return _ecma_patterns(spec.to_dict())
+
+
+def _ecma_patterns(node):
+    """The contracts' patterns are Python's; OpenAPI's are ECMA-262, the dialect
+    clients and validators read (openapi-spec-validator with jsonschema-rs, as
+    schemathesis installs it, refuses `\\Z`). Python's `\\Z` (the very end) is
+    ECMA's `$` without the multiline flag, and a named group `(?P<name>` (spelt
+    differently in each) is a plain group: the same language, readable by both. A
+    property named "pattern" is a dict: untouched."""
+    if isinstance(node, list):
+        return [_ecma_patterns(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    return {
+        k: _NAMED.sub("(", _ECMA_Z.sub("$", v))
+        if k == "pattern" and isinstance(v, str)
+        else _ecma_patterns(v)
+        for k, v in node.items()
+    }

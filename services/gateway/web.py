@@ -34,6 +34,7 @@ class ApiError(Exception):
 # exception class name (as RPC reports it) -> (status, code)
 ERRORS = {
     "NotFound": (404, "not_found"),
+    "Erased": (410, "erased"),  # a complainant's identity, its key destroyed
     "IllegalTransition": (409, "illegal_transition"),
     "NotYourUnit": (403, "forbidden"),
     "NotDue": (409, "not_due"),
@@ -90,7 +91,8 @@ def error_response(exc: Exception) -> Response:
         log.error("unexpected error in the gateway", exc_info=exc)
         status, code, details = 500, "internal", None
         message = "an unexpected error; it has been logged"
-    headers = {"WWW-Authenticate": 'Bearer realm="liuhen"'} if status == 401 else None
+    headers = {"WWW-Authenticate": 'Bearer realm="liuhen"'} if status == 401 else {}
+    headers.update(getattr(exc, "headers", None) or {})  # a 429's Retry-After
     body = {"error": {"code": code, "message": message, "details": details}}
     return json_response(body, status, headers)
 
@@ -108,11 +110,31 @@ class JsonHttp(HttpRequestHandler):
 api = JsonHttp.decorator
 
 
+def _body(request) -> bytes:
+    """The body, of which at most MAX_BODY + 1 bytes are read.
+
+    werkzeug reads a body without a Content-Length (Transfer-Encoding: chunked) as
+    empty unless the server sets `wsgi.input_terminated`, which eventlet's does not,
+    though it decodes chunked bodies: so a chunked JSON body was silently dropped
+    (an action done without its note, an oversized body loaded as `{}`). Read such
+    a body from the server's stream, bounded, never all of it into memory."""
+    if request.content_length is not None or "chunked" not in (
+        request.headers.get("Transfer-Encoding", "").lower()
+    ):
+        return request.get_data(cache=True)
+    try:
+        return request.environ["wsgi.input"].read(MAX_BODY + 1)
+    except (ValueError, OSError) as exc:  # eventlet's ChunkReadError is a ValueError
+        raise ApiError(
+            400, "malformed_json", f"the body is not JSON: broken chunks ({exc})"
+        ) from None
+
+
 def load_json(request, schema: Schema, *, partial=False) -> dict:
     """The request's JSON body loaded through `schema`, or a 4xx naming the problem."""
     if (request.content_length or 0) > MAX_BODY:
         raise ApiError(413, "too_large", f"the body may be at most {MAX_BODY} bytes")
-    raw = request.get_data(cache=True)
+    raw = _body(request)
     if len(raw) > MAX_BODY:  # chunked, without a Content-Length
         raise ApiError(413, "too_large", f"the body may be at most {MAX_BODY} bytes")
     if not raw.strip():

@@ -22,7 +22,10 @@ class IdTaken(d.DomainError):
 def _exists_in(store, stream_id, district) -> bool:
     history = store.read_stream(stream_id, up_to_version=1)
     if history and history[0].district != district:
-        raise NotFound(f"no {stream_id.split('-', 1)[0]} {stream_id} here")
+        # Word for word what register says of an id that exists nowhere: another
+        # district's campaign must not be told apart from none.
+        category, _, id_ = stream_id.partition("-")
+        raise NotFound(f"no {category} {id_} in district {district}")
     return bool(history)
 
 

@@ -31,6 +31,8 @@ from tests.e2e.local_servers import sms_server, smtp_server
 from tests.integration.relay_helpers import running_relay
 
 DISTRICTS = Path(__file__).resolve().parents[2] / "deploy" / "districts"
+AUTH_FAILURES = 10  # LIUHEN_AUTH_FAILURES of the platform's gateway
+PII_KEY = "bGl1aGVuLXRlc3QtcGlpLW1hc3Rlci1rZXktMzJieXQ="
 
 
 class Clock:
@@ -63,6 +65,8 @@ class Api:
         headers = kw.pop("headers", {})
         if role:
             headers["Authorization"] = f"Bearer {self.token(role, district, unit)}"
+        if role == "city":  # a city token acts where the request says
+            headers.setdefault("X-Liuhen-District", district)
         return requests.request(
             method, self.base + path, headers=headers, timeout=30, **kw
         )
@@ -130,6 +134,13 @@ def platform(database, amqp_uri, directory, mailbox, sms_gateway, digest_key):
         "LIUHEN_WEBHOOK_KEY": "bGl1aGVuLXRlc3Qtd2ViaG9vay1rZXktMzItYnl0ZXM=",
         # Audit: the digest signing key (tests record digests by RPC or the CLI).
         "LIUHEN_DIGEST_KEY": str(digest_key),
+        # Gateway: failed authentications per client address before 429. Every
+        # test talks from 127.0.0.1: tests/e2e/test_tokens_http.py fails from
+        # addresses of its own (127.0.0.x), so nobody else is throttled.
+        "LIUHEN_AUTH_FAILURES": AUTH_FAILURES,
+        "LIUHEN_AUTH_WINDOW": 60,
+        # Complaints: the master key of complainants' identities (pii.py).
+        "LIUHEN_PII_KEY": PII_KEY,
     }
     clock = Clock(datetime(2026, 9, 14, 9, 0, tzinfo=TZ))
     containers = []

@@ -124,9 +124,8 @@ def test_the_case_replays_from_intake_to_appeal(platform, case):
     assert len(opened) == 3
     # Whoever complained is never shown.
     received = by_type["ComplaintReceived"]
-    assert {"field": "complainant", "before": None, "after": "（保密）"} in received[
-        "changes"
-    ]
+    masked = {"field": "complainant_ciphertext", "before": None, "after": "（保密）"}
+    assert masked in received["changes"]
     text = json.dumps(view, ensure_ascii=False)
     assert "王五" not in text and "13700001111" not in text
 

@@ -181,7 +181,14 @@ def story(platform) -> str:
 
     assert closed["status"] == "closed"
     assert closed["returns"] == 1 and closed["rating"] == "satisfied"
-    assert closed["complainant"]["phone"] == COMPLAINANT["phone"]  # intake sees it
+    # Intake sees that there is a complainant, and reads who it is with a reason.
+    assert closed["complainant"]["state"] == "encrypted"
+    assert closed["complainant"]["given"] == ["name", "phone", "email"]
+    assert COMPLAINANT["phone"] not in json.dumps(closed)
+    read = platform.get(
+        f"/v1/complaints/{cid}/complainant", "intake", params={"reason": "回访"}
+    )
+    assert read.status_code == 200 and read.json()["phone"] == COMPLAINANT["phone"]
     assert [step["type"] for step in closed["history"]] == EXPECTED
     stats = platform.get("/v1/units/stats", "campaign_office").json()["units"]
     market = next(u for u in stats if u["unit"] == "market_regulation")

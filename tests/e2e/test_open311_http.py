@@ -52,7 +52,11 @@ def test_a_posted_request_is_a_complaint_that_clients_can_read_back(platform):
     assert rid in {req.findtext("service_request_id") for req in root.iter("request")}
     # The complaint is the same one the /v1 API shows, to intake with its complainant.
     view = platform.get(f"/v1/complaints/{rid}", "intake").json()
-    assert view["channel"] == "web" and view["complainant"]["name"] == "王小明"
+    assert view["channel"] == "web" and view["complainant"]["state"] == "encrypted"
+    who = platform.get(
+        f"/v1/complaints/{rid}/complainant", "intake", params={"reason": "核实"}
+    )
+    assert who.status_code == 200 and who.json()["name"] == "王小明", who.text
 
 
 def test_expected_datetime_and_agency_follow_the_lifecycle(platform):

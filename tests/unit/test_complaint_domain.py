@@ -55,6 +55,13 @@ from services.complaints.domain import (
     decide,
     fold,
 )
+from services.complaints.pii import (
+    Keyring,
+    Unreadable,
+    WrappedKey,
+    given_fields,
+    identity_of,
+)
 from tests.unit.stories import at, end_of, storyteller, types
 
 CAL = OfficialCalendar()
@@ -66,11 +73,12 @@ INTAKE = Actor("clerk-7", "intake")
 SUPERVISOR = Actor("sup-1", "supervisor")
 HANDLER = Actor("handler-1", "unit_handler", UNIT)
 OTHER_HANDLER = Actor("handler-9", "unit_handler", OTHER_UNIT)
-COMPLAINANT = {
-    "name": "王小明",
-    "phone": "13800138000",
-    "id_card": "310101199001011234",
-}
+IDENTITY = {"name": "王小明", "phone": "13800138000", "address": "人民路2号"}
+KEYRING = Keyring(bytes(range(32)))
+REF = "P-TESTREF00001"
+# As the handler gives it (services/complaints/identity.py): encrypted already.
+CIPHERTEXT, KEY = KEYRING.seal_new("binhai", REF, IDENTITY)
+COMPLAINANT = {"ref": REF, "ciphertext": CIPHERTEXT, "given": given_fields(IDENTITY)}
 
 
 given = storyteller(decide, fold, CAL)
@@ -768,18 +776,33 @@ def _texts(tree):
 )
 def test_the_complainant_is_named_only_in_the_received_event(steps):
     history = given(*steps).history
-    secrets = list(COMPLAINANT.values())
+    secrets = list(IDENTITY.values())
 
-    assert history[0].data["complainant"] == COMPLAINANT
-    assert history[0].data["anonymous"] is False
+    received = history[0]
+    assert received.schema_version == 2 and "complainant" not in received.data
+    assert received.data["complainant_ref"] == REF
+    assert received.data["complainant_given"] == ["name", "phone", "address"]
+    assert received.data["anonymous"] is False
+    opened = KEYRING.open("binhai", received.data["complainant_ciphertext"], KEY)
+    assert opened == identity_of(IDENTITY) and opened["email"] is None
     for event in history:
         for secret in secrets:
             assert secret not in event.actor, event.type
             assert secret not in (event.reason or ""), event.type
-    for event in history[1:]:
-        assert "complainant" not in event.data, event.type
         for text in _texts(event.data):
             assert not any(secret in text for secret in secrets), event.type
+    for event in history[1:]:
+        assert not any(k.startswith("complainant") for k in event.data), event.type
+
+
+def test_the_ciphertext_opens_only_for_its_own_complainant_and_key():
+    other = WrappedKey("P-OTHER0000001", KEY.wrapped, KEY.master_key_id)
+    with pytest.raises(Unreadable):
+        KEYRING.open("binhai", CIPHERTEXT, other)
+    with pytest.raises(Unreadable):
+        KEYRING.open("jinghai", CIPHERTEXT, KEY)
+    with pytest.raises(Unreadable):
+        Keyring(bytes(32)).open("binhai", CIPHERTEXT, KEY)
 
 
 def test_an_anonymous_complaint_names_nobody():
@@ -788,7 +811,8 @@ def test_an_anonymous_complaint_names_nobody():
     (received,) = given().when(cmd, at(2, 11, 9))
 
     assert received.data["anonymous"] is True
-    assert received.data["complainant"] is None
+    assert received.data["complainant_ref"] is None
+    assert received.data["complainant_ciphertext"] is None
     assert received.data["query_code_hash"] == "sha256:5f1d"
 
 
