@@ -33,6 +33,7 @@ from bench.common import bench_database, median, percentile, save  # noqa: E402
 from eventlog.model import NewEvent  # noqa: E402
 from eventlog.relay import EXCHANGE, connect_amqp  # noqa: E402
 from eventlog.store import EventStore  # noqa: E402
+from eventlog.tenancy import all_districts  # noqa: E402
 from eventlog.waker import Waker  # noqa: E402
 
 STREAM_LENGTH = 10
@@ -186,7 +187,7 @@ def relay_lag(admin, app, amqp_uri, rate, seconds, writers=8):
 
 
 def skip_to_head(app, name):
-    with psycopg.connect(app, autocommit=True) as c:
+    with psycopg.connect(app, autocommit=True) as c, all_districts(c):
         c.execute(
             "INSERT INTO eventlog.checkpoints (name, tx_id, position) "
             "SELECT %s, coalesce(max(tx_id::text::bigint), 0)::text::xid8, "

@@ -25,6 +25,7 @@ from contracts.registry import Registry
 
 from .model import Checkpoint, RecordedEvent
 from .store import NOTIFY_CHANNEL, EventStore
+from .tenancy import all_districts
 
 EXCHANGE = "liuhen.events"
 DEAD_LETTERS = "liuhen.dead-letters"  # where subscriptions park what keeps failing
@@ -142,24 +143,31 @@ def declare_dead_letters(channel) -> None:
 
 
 def load_checkpoint(conn, name: str) -> Checkpoint:
-    conn.execute(
-        "INSERT INTO eventlog.checkpoints (name) VALUES (%s) ON CONFLICT DO NOTHING",
-        (name,),
-    )
-    row = conn.execute(
-        "SELECT tx_id::text::bigint, position FROM eventlog.checkpoints"
-        " WHERE name = %s",
-        (name,),
-    ).fetchone()
+    """The relay's place in the whole log, every district's: the checkpoints'
+    policy shows and lets change them only in a transaction that asked for all
+    districts (eventlog/migrations/006), never in one acting for a district or none.
+    """
+    with all_districts(conn):
+        conn.execute(
+            "INSERT INTO eventlog.checkpoints (name) VALUES (%s)"
+            " ON CONFLICT DO NOTHING",
+            (name,),
+        )
+        row = conn.execute(
+            "SELECT tx_id::text::bigint, position FROM eventlog.checkpoints"
+            " WHERE name = %s",
+            (name,),
+        ).fetchone()
     return Checkpoint(*row)
 
 
 def save_checkpoint(conn, name: str, checkpoint: Checkpoint) -> None:
-    conn.execute(
-        "UPDATE eventlog.checkpoints SET tx_id = %s::text::xid8, position = %s,"
-        " updated_at = now() WHERE name = %s",
-        (str(checkpoint.tx_id), checkpoint.position, name),
-    )
+    with all_districts(conn):
+        conn.execute(
+            "UPDATE eventlog.checkpoints SET tx_id = %s::text::xid8, position = %s,"
+            " updated_at = now() WHERE name = %s",
+            (str(checkpoint.tx_id), checkpoint.position, name),
+        )
 
 
 def wait_for_notify(conn, timeout: float) -> None:

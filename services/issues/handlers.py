@@ -5,6 +5,7 @@ from dataclasses import replace
 
 from eventlog.handler import handle
 from eventlog.ids import random_id
+from eventlog.tenancy import all_districts, district_scope
 from services.directory import read as directory
 
 from . import domain as d
@@ -160,20 +161,23 @@ def sweep(store, now, calendar, log=None) -> int:
     """Mark newly overdue issues; exactly once per deadline with any number of
     sweepers (see services/complaints/handlers.sweep)."""
     marked = 0
-    rows = store.conn.execute(
-        "SELECT issue_id, district FROM issues.timers"
-        " WHERE NOT overdue_marked AND due_at < %s",
-        (now,),
-    ).fetchall()
+    with all_districts(store.conn):  # the one cross-district read
+        rows = store.conn.execute(
+            "SELECT issue_id, district FROM issues.timers"
+            " WHERE NOT overdue_marked AND due_at < %s",
+            (now,),
+        ).fetchall()
     for issue_id, district in rows:
         try:
             _run(store, district, issue_id, d.MarkOverdue(), now, calendar)
             marked += 1
         except (d.NotDue, d.IllegalTransition):
-            store.conn.execute(
-                "UPDATE issues.timers SET overdue_marked = true WHERE issue_id = %s",
-                (issue_id,),
-            )
+            with district_scope(store.conn, district):
+                store.conn.execute(
+                    "UPDATE issues.timers SET overdue_marked = true"
+                    " WHERE issue_id = %s",
+                    (issue_id,),
+                )
         except Exception as exc:  # one bad issue must not stop the sweep
             if log is not None:
                 log.error("issue sweep failed", issue_id=issue_id, error=str(exc))

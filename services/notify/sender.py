@@ -40,7 +40,7 @@ from eventlet import GreenPool
 
 from eventlog.handler import handle
 from eventlog.model import NewEvent
-from eventlog.tenancy import district_scope
+from eventlog.tenancy import all_districts, district_scope
 
 from . import handlers, projections, schedule, settings
 from .channels import DEADLINE, DeliveryError
@@ -129,15 +129,20 @@ def send_due(store, clock, channels, contact_of, quiet_of, log) -> dict:
     done["stale"] = 0  # claimed or recorded by another sender meanwhile
     now = clock()
     claimed = now + LEASE
-    rows = store.conn.execute(CLAIM, {"lease": claimed, "now": now, "batch": BATCH})
+    # Claiming and renewing leases are the sender's only cross-district statements
+    # (the outbox's policy admits them with the marker only); everything else it
+    # does to a row, it does in the row's district.
+    with all_districts(store.conn):
+        params = {"lease": claimed, "now": now, "batch": BATCH}
+        rows = store.conn.execute(CLAIM, params).fetchall()
     jobs = []
-    for nid, district in rows.fetchall():
+    for nid, district in rows:
         try:
             job = _prepare(
                 store.conn, nid, district, now, claimed, contact_of, quiet_of
             )
         except Exception as exc:  # a bug or the database: out of the way for a while
-            _postpone(store, nid, now, claimed, exc, log)
+            _postpone(store, nid, district, now, claimed, exc, log)
             job = "postponed"
         if isinstance(job, str):
             done[job] += 1
@@ -151,7 +156,8 @@ def send_due(store, clock, channels, contact_of, quiet_of, log) -> dict:
 def _send_all(store, clock, claimed, jobs, channels, log, done) -> None:
     lease = clock() + LEASE  # a whole lease for the sends, whatever preparing took
     renew = {"lease": lease, "ids": [j.nid for j in jobs], "claimed": claimed}
-    mine = {row[0] for row in store.conn.execute(RENEW, renew)}
+    with all_districts(store.conn):
+        mine = {row[0] for row in store.conn.execute(RENEW, renew)}
     done["stale"] += len(jobs) - len(mine)
     jobs = [j for j in jobs if j.nid in mine]
     pool = GreenPool(max(len(jobs), 1))
@@ -160,16 +166,17 @@ def _send_all(store, clock, claimed, jobs, channels, log, done) -> None:
         if error is None or isinstance(error, DeliveryError):
             result = _record(store, job, error, clock())
         else:  # a bug, not the channel's failure
-            result = _postpone(store, job.nid, clock(), lease, error, log)
+            result = _postpone(store, job.nid, job.district, clock(), lease, error, log)
         done[result] += 1
         if result != "sent":
             log.info("notification " + result, notification_id=job.nid)
 
 
-def _postpone(store, nid, now, lease, exc, log) -> str:
+def _postpone(store, nid, district, now, lease, exc, log) -> str:
     """Out of the way for a while: the outbox is taken in due order, so a row that
     fails this way would otherwise stand first in every round."""
-    store.conn.execute(MOVE, (now + POSTPONE, nid, lease))
+    with district_scope(store.conn, district):
+        store.conn.execute(MOVE, (now + POSTPONE, nid, lease))
     log.error("notification not sent", notification_id=nid, error=str(exc))
     return "postponed"
 
@@ -187,7 +194,8 @@ def _prepare(conn, nid, district, now, claimed, contact_of, quiet_of):
     quiet = quiet_of(district)
     held = schedule.release(now, channel, quiet)
     if held > now:  # due just before quiet hours began: wait for their end
-        conn.execute(MOVE, (held, nid, claimed))
+        with district_scope(conn, district):
+            conn.execute(MOVE, (held, nid, claimed))
         return "held"
     job = Job(nid, district, channel, attempts + 1, corr, str(cause), quiet)
     try:  # outside any transaction: the RPC may take its time

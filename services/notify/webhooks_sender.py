@@ -22,6 +22,7 @@ import requests
 from eventlet import GreenPool
 
 from eventlog.handler import handle
+from eventlog.tenancy import all_districts, district_scope
 
 from . import webhooks_domain as d
 from . import webhooks_read as read
@@ -59,16 +60,20 @@ class Job:
 def claim(store, now, settings: Settings) -> list[tuple[str, str]]:
     lease = now + timedelta(seconds=settings.timeout + LEASE_MARGIN)
     params = {"lease": lease, "now": now, "batch": settings.batch}
-    return store.conn.execute(CLAIM, params).fetchall()
+    # The sender's one cross-district statement (the queue's policy admits it with
+    # the marker only); everything else it does to a row, it does in its district.
+    with all_districts(store.conn):
+        return store.conn.execute(CLAIM, params).fetchall()
 
 
 def prepare(store, settings: Settings, did, district, now) -> Job | None:
     """The signed request of the next attempt; None when there is nothing to send."""
     row = read.outbound(store.conn, district, did)
     if row is None or row["status"] != "pending":  # recorded meanwhile
-        store.conn.execute(
-            "DELETE FROM notify.webhook_due WHERE delivery_id = %s", (did,)
-        )
+        with district_scope(store.conn, district):
+            store.conn.execute(
+                "DELETE FROM notify.webhook_due WHERE delivery_id = %s", (did,)
+            )
         return None
     if row["subscription_status"] != "active":
         _record(store, did, district, lambda s: d.drop(s, d.Drop("removed"), now))

@@ -8,19 +8,23 @@
 -- rows only, as on every read model, and only there is a row created: its district
 -- is its event's.
 --
--- Outside any district (the setting unset or empty) is where the platform's own
--- background work runs: the sweep (services/complaints/handlers.sweep) reads every
--- district's due timers and ticks the ones it finds done, and the anonymous lookup
--- (views.track) finds a code's complaint and district, then reads the complaint
--- inside that district. So outside any district a transaction sees every row and may
--- tick a timer, but creates none. These rows hold ids, districts and times (timers),
--- or a code's SHA-256 and a complaint id (query codes): nothing of a complaint or a
--- complainant. Forgetting the scope here shows the queue the sweep needs, never a
--- complaint (complaints.complaints shows nothing outside a district).
+-- Across districts is asked for, never assumed: the platform's own background work
+-- sets the marker '*' for its transaction (eventlog/tenancy.py: all_districts). The
+-- sweep (services/complaints/handlers.sweep) reads every district's due timers that
+-- way, then decides each complaint, and ticks a timer it finds done, inside the
+-- complaint's district. The anonymous lookup (views.track) finds a code's complaint
+-- and district that way, then reads the complaint inside that district. So with
+-- the marker a transaction may read these rows, nothing more: no tick, no new row.
+-- These rows hold ids, districts and times (timers), or a code's SHA-256 and a
+-- complaint id (query codes): nothing of a complaint or a complainant.
 --
--- The sweep's UPDATE cannot be confined by district (it runs outside any), so the
--- writer may not update a timer's district at all: its UPDATE grant is narrowed to
--- the columns the sweep and the projections set.
+-- A transaction that set no district (the setting unset or empty: a forgotten
+-- scope, or the rest of a transaction after a nested scope) sees no row here, as on
+-- every read model.
+--
+-- The writer may not update a timer's district at all (a timer keeps its
+-- complaint's district): its UPDATE grant is narrowed to the columns the sweep and
+-- the projections set.
 DO $$
 DECLARE t text;
 BEGIN
@@ -32,15 +36,10 @@ BEGIN
             'USING (district = current_setting(''liuhen.district'', true)) '
             'WITH CHECK (district = current_setting(''liuhen.district'', true))', t);
         EXECUTE format(
-            'CREATE POLICY outside_any_district_read ON complaints.%I FOR SELECT '
-            'USING (coalesce(current_setting(''liuhen.district'', true), '''') = '''')',
-            t);
+            'CREATE POLICY all_districts_read ON complaints.%I FOR SELECT '
+            'USING (current_setting(''liuhen.district'', true) = ''*'')', t);
     END LOOP;
 END $$;
-
-CREATE POLICY outside_any_district_tick ON complaints.timers FOR UPDATE
-    USING (coalesce(current_setting('liuhen.district', true), '') = '')
-    WITH CHECK (coalesce(current_setting('liuhen.district', true), '') = '');
 
 REVOKE UPDATE ON complaints.timers FROM liuhen_writer;
 GRANT UPDATE (due_at, remind_at, overdue_marked, reminded)

@@ -3,18 +3,22 @@
 -- Enabled and forced like every read model (tests/integration/test_rls_catalog.py).
 --
 -- Inside a district (`liuhen.district` set for the transaction: handle(), a
--- projection) a transaction sees and writes that district's rows only, and only
--- there is a row created: its district is its event's.
+-- projection, a sender acting on one row) a transaction sees and writes that
+-- district's rows only, and only there is a row created (its district is its
+-- event's) or dropped.
 --
--- Outside any district (the setting unset or empty) run the senders
--- (services/notify/sender.py, webhooks_sender.py): each claims due rows of every
--- district by moving their due time a lease ahead (UPDATE ... FOR UPDATE SKIP
--- LOCKED), postpones some, drops those whose work was recorded meanwhile, and reads
--- and records each one inside its district. So outside any district a transaction
--- sees every row and may move or drop one, but creates none. A row holds an id, a
--- district and a due time: no recipient, address, URL, body or secret.
+-- Across districts is asked for, never assumed: the senders
+-- (services/notify/sender.py, webhooks_sender.py) set the marker '*' for the
+-- transaction of one statement (eventlog/tenancy.py: all_districts) to claim due
+-- rows of every district by moving their due time a lease ahead (UPDATE ...
+-- FOR UPDATE SKIP LOCKED) and, for notifications, to renew their lease. Everything
+-- else they do to a row (postpone it, hold it, drop it once its work was recorded,
+-- read and record it) they do inside its district. So with the marker a transaction
+-- may read these rows and move their due time, but create or drop none. A row holds
+-- an id, a district and a due time: no recipient, address, URL, body or secret. A
+-- transaction that set no district (unset or empty) sees no row.
 --
--- Those UPDATEs cannot be confined by district, so the writer may not update a row's
+-- The lease cannot be confined by district, so the writer may not update a row's
 -- district at all: its UPDATE grant is narrowed to due_at.
 DO $$
 DECLARE t text;
@@ -27,18 +31,12 @@ BEGIN
             'USING (district = current_setting(''liuhen.district'', true)) '
             'WITH CHECK (district = current_setting(''liuhen.district'', true))', t);
         EXECUTE format(
-            'CREATE POLICY outside_any_district_read ON notify.%I FOR SELECT '
-            'USING (coalesce(current_setting(''liuhen.district'', true), '''') = '''')',
-            t);
+            'CREATE POLICY all_districts_read ON notify.%I FOR SELECT '
+            'USING (current_setting(''liuhen.district'', true) = ''*'')', t);
         EXECUTE format(
-            'CREATE POLICY outside_any_district_lease ON notify.%I FOR UPDATE '
-            'USING (coalesce(current_setting(''liuhen.district'', true), '''') = '''') '
-            'WITH CHECK (coalesce(current_setting(''liuhen.district'', true), '''') = '''')',
-            t);
-        EXECUTE format(
-            'CREATE POLICY outside_any_district_drop ON notify.%I FOR DELETE '
-            'USING (coalesce(current_setting(''liuhen.district'', true), '''') = '''')',
-            t);
+            'CREATE POLICY all_districts_lease ON notify.%I FOR UPDATE '
+            'USING (current_setting(''liuhen.district'', true) = ''*'') '
+            'WITH CHECK (current_setting(''liuhen.district'', true) = ''*'')', t);
         EXECUTE format('REVOKE UPDATE ON notify.%I FROM liuhen_writer', t);
         EXECUTE format('GRANT UPDATE (due_at) ON notify.%I TO liuhen_writer', t);
     END LOOP;
