@@ -10,6 +10,7 @@ import re
 
 from marshmallow import Schema, fields, validate
 
+from .complaints import Text
 from .registry import REGISTRY
 
 TOKEN_ID = re.compile(r"^[a-z0-9]{10}\Z")
@@ -65,8 +66,13 @@ class TokenList(Schema):
     tokens = fields.List(fields.Nested(TokenView), required=True)
 
 
+REASON_LENGTH = 500
+
+
 class RevokeQuery(Schema):
-    reason = fields.String(
-        validate=validate.Length(min=1, max=500),
+    # Text: a NUL (`?reason=%00`) or a lone surrogate would reach the log, which
+    # cannot keep it, and answer 500; refused here as 422 instead.
+    reason = Text(
+        validate=validate.Length(min=1, max=REASON_LENGTH),
         metadata={"description": "why, kept in the log with the revocation"},
     )

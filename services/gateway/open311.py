@@ -51,10 +51,11 @@ _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]
 class Open311Error(Exception):
     """An error as the spec's `errors` resource: `code` is also the HTTP status."""
 
-    def __init__(self, code: int, description: str):
+    def __init__(self, code: int, description: str, headers=None):
         super().__init__(f"{code}: {description}")
         self.code = code
         self.description = description
+        self.headers = headers  # e.g. a 429's Retry-After
 
 
 def parse_format(path_tail: str) -> tuple[str, str]:

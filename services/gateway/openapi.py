@@ -25,18 +25,51 @@ ERRORS = {
     "401": "no valid bearer token (none, unknown, expired or revoked: the message "
     "says which)",
     "429": "too many failed authentications from this address; see Retry-After",
-    "403": "the token's role may not do this",
+    "403": "the token's role may not do this, or X-Liuhen-District names another "
+    "district than the (non-city) token's own",
     "404": "not found in the token's district (or not visible to its unit)",
     "409": "not allowed in the complaint's current state",
-    "422": "invalid fields; details name them",
+    "422": "invalid fields (details name them), or a city token's "
+    "X-Liuhen-District is missing or names no district of the directory",
 }
+# What tokens_routes.principal may answer before any route runs, so every operation
+# that needs a token can answer it: 401 (no valid token), 403 (X-Liuhen-District
+# naming another district), 422 (a city token's header missing or unknown), 429
+# (throttled). Added to every secured operation by `document()`, not remembered
+# route by route (which is how most came to lack them).
+AUTH_ANSWERS = ("401", "403", "422", "429")
+ERROR = {"$ref": "#/components/schemas/Error"}
+RETRY_AFTER = {
+    "description": "seconds until the address may try again",
+    "schema": {"type": "integer", "minimum": 1},
+}
+
+
+def _error(code: str) -> dict:
+    # A reference, not the name: `_auth_answers` adds these after apispec resolved
+    # names, and apispec keeps a reference as it is.
+    out = {"description": ERRORS[code], "content": _json(ERROR)}
+    if code == "429":
+        out["headers"] = {"Retry-After": RETRY_AFTER}
+    return out
 
 
 def _responses(ok_status: str, ok_schema, *errors: str) -> dict:
     out = {ok_status: {"description": "OK", "content": _json(ok_schema)}}
     for code in errors:
-        out[code] = {"description": ERRORS[code], "content": _json("Error")}
+        out[code] = _error(code)
     return out
+
+
+def _auth_answers(doc: dict) -> dict:
+    """Every operation under the bearer scheme (not opting out with `security: []`)
+    documents AUTH_ANSWERS; what a route already says of one is kept."""
+    for ops in doc["paths"].values():
+        for op in ops.values():
+            if isinstance(op, dict) and "responses" in op and op.get("security") != []:
+                for code in AUTH_ANSWERS:
+                    op["responses"].setdefault(code, _error(code))
+    return doc
 
 
 def _json(schema) -> dict:
@@ -269,12 +302,24 @@ def _open311_paths(spec: APISpec) -> None:
             "parameters": params,
             "responses": {"200": ok, "400": errors, "404": errors},
         }
+        if "/requests" in path:  # an api_key may come: checked as a bearer token
+            operation["responses"].update(
+                {
+                    "403": {
+                        "description": "an Open311 error list: the api_key is not "
+                        "valid (to post: missing, or of a role that may not)"
+                    },
+                    "429": {
+                        "description": "an Open311 error list: " + ERRORS["429"],
+                        "headers": {"Retry-After": RETRY_AFTER},
+                    },
+                }
+            )
         ops = {"get": operation}
         if path == "/open311/v2/requests.{format}":
             ops["post"] = {
                 **operation,
                 "summary": "Submit a request (form-encoded, with api_key)",
-                "responses": {**operation["responses"], "403": errors},
             }
         spec.path(path, operations=ops)
 
@@ -362,7 +407,7 @@ def document() -> dict:
         webhooks_routes,
     ):
         module.openapi_paths(spec)
-    return _ecma_patterns(spec.to_dict())
+    return _ecma_patterns(_auth_answers(spec.to_dict()))
 
 
 def _ecma_patterns(node):

@@ -3,11 +3,14 @@
 After LIUHEN_AUTH_FAILURES failures (default 10) from one address within
 LIUHEN_AUTH_WINDOW seconds (default 60), every request of that address that needs a
 token is answered 429 with Retry-After, without looking at its token, until the
-oldest of those failures leaves the window. A request with no token at all is not
-a failure (nothing was guessed); a malformed, unknown, wrong, expired or revoked
-token is. A success does not wipe the count, so a valid token cannot be interleaved
-to keep guessing with another; refused requests are not counted, so Retry-After is
-exact.
+oldest of those failures leaves the window. A failure is a guess: a malformed
+token, an unknown token id or a wrong secret, as a bearer token or as Open311's
+api_key (tokens_routes.authenticated decides, for both). A request with no token
+guesses nothing; nor does an expired or revoked token, which is refused (401) and
+logged but not counted: a client polling with a stale token behind a shared proxy
+would otherwise lock out everyone behind it. A success does not wipe the count, so
+a valid token cannot be interleaved to keep guessing with another; refused
+requests are not counted, so Retry-After is exact.
 
 Why in the process and not in PostgreSQL: a shared counter would turn every failed
 guess into a database write, so a flood of bad tokens would load the database that

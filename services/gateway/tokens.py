@@ -10,7 +10,8 @@ from datetime import timedelta
 
 from psycopg.rows import dict_row
 
-from contracts.gateway import TOKEN_ID
+from contracts.complaints import storable
+from contracts.gateway import REASON_LENGTH, TOKEN_ID
 from eventlog.handler import handle
 from eventlog.model import NewEvent
 from eventlog.tenancy import district_scope
@@ -19,6 +20,7 @@ from . import auth
 
 UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 DURATION = re.compile(r"^([1-9][0-9]{0,5})([mhdw])$")
+PASTED = "give the token id, not the token (the 10 characters after lh_)"
 VIEW = (
     "SELECT token_id, district, role, unit, subject, created_at, expires_at,"
     " revoked_at, revoked_reason, CASE WHEN revoked_at IS NOT NULL THEN 'revoked'"
@@ -27,7 +29,11 @@ VIEW = (
 )
 
 
-class NoSuchToken(LookupError):
+class RevokeRefused(ValueError):
+    """A revocation that cannot be: its message is one line for the operator."""
+
+
+class NoSuchToken(RevokeRefused, LookupError):
     pass
 
 
@@ -52,7 +58,9 @@ def tokens_of(conn, district: str, token_id: str | None = None) -> list[dict]:
 
 def revoke(store, token_id: str, *, by: str, reason=None, district=None) -> dict:
     """Revoke `token_id` (of `district`, when the caller acts for one); returns the
-    token's view. NoSuchToken when there is none (there)."""
+    token's view. NoSuchToken when there is none (there), RevokeRefused when the
+    reason cannot be kept."""
+    _check(token_id, reason)
     issued = None
     if TOKEN_ID.fullmatch(token_id):
         history = store.read_stream(f"token-{token_id}")
@@ -75,3 +83,18 @@ def revoke(store, token_id: str, *, by: str, reason=None, district=None) -> dict
         project=auth.project,
     )
     return tokens_of(store.conn, issued.district, token_id)[0]
+
+
+def _check(token_id: str, reason: str | None) -> None:
+    # A whole token pasted where its id belongs: say so without echoing a character
+    # of it, since the answer lands in terminals, scrollback and CI logs.
+    if token_id.startswith("lh_"):
+        raise NoSuchToken(PASTED)
+    # As RevokeQuery checks the HTTP route's: the log cannot keep a NUL.
+    if reason is not None and not (
+        storable(reason) and 1 <= len(reason) <= REASON_LENGTH
+    ):
+        raise RevokeRefused(
+            f"a revocation's reason must be 1 to {REASON_LENGTH} characters, "
+            "without NUL or lone surrogates"
+        )

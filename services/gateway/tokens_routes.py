@@ -1,10 +1,11 @@
 """Who is asking (`principal`, every route's first step) and /v1/tokens, where a
 district's administrator lists and revokes its tokens.
 
-`principal` refuses an address that failed too often (429, throttle.py), logs each
-failed authentication with the client's address, the token's id when it parsed and
-a reason, never the token (structlog), and settles the district a request acts in
-(a city token's X-Liuhen-District: auth.acting_in).
+`authenticated` refuses an address that guessed too often (429, throttle.py) and
+logs each failed authentication with the client's address, the token's id when it
+parsed and a reason, never the token (structlog); `principal` (bearer tokens) and
+Open311's api_key both go through it. `principal` then settles the district a
+request acts in (a city token's X-Liuhen-District: auth.acting_in).
 
 Administrators see ids, roles, units, subjects and times, never a hash. A city
 token acts in every district, so no district's administrator may revoke it: the
@@ -26,7 +27,7 @@ from .auth import (
 )
 from .openapi import _param, _responses
 from .throttle import AuthFailures, FailureLimiter
-from .tokens import NoSuchToken, revoke, tokens_of
+from .tokens import PASTED, NoSuchToken, revoke, tokens_of
 from .web import ApiError, api, checked_id, json_response, query_args
 
 ADMIN = frozenset({"admin"})
@@ -46,25 +47,37 @@ class TooManyFailures(ApiError):
         self.headers = {"Retry-After": str(retry_after)}
 
 
-def principal(conn, failures: FailureLimiter, log, request) -> Principal:
+# What a guess looks like. An expired or revoked token is refused (401) and logged,
+# but not counted: its holder once had it, nothing is being guessed, and an
+# integrator polling with a stale token behind a shared proxy would otherwise lock
+# out every client of that proxy within a minute. "missing" (no token) is neither
+# counted nor logged.
+GUESSES = frozenset({"malformed", "unknown_token", "wrong_secret"})
+
+
+def authenticated(conn, failures: FailureLimiter, log, request, header) -> Principal:
+    """authenticate(), throttled per client address and logged: the one way a
+    token is checked, for a bearer header and for Open311's api_key alike.
+    TooManyFailures (429) when the address failed too often, else AuthError."""
     client = request.remote_addr or "unknown"
     wait = failures.retry_after(client)
     if wait is not None:
         log.warning("authentication refused", client=client, reason="too_many_failures")
         raise TooManyFailures(wait)
     try:
-        who = authenticate(conn, request.headers.get("Authorization"))
+        return authenticate(conn, header)
     except AuthError as exc:
-        if exc.reason != "missing":  # no token, nothing guessed
-            count = failures.fail(client)
-            log.warning(
-                "authentication failed",
-                client=client,
-                token_id=exc.token_id,
-                reason=exc.reason,
-                failures=count,
-            )
+        if exc.reason != "missing":
+            why = {"client": client, "token_id": exc.token_id, "reason": exc.reason}
+            if exc.reason in GUESSES:  # the count within the window, this one too
+                why["failures"] = failures.fail(client)
+            log.warning("authentication failed", **why)
         raise
+
+
+def principal(conn, failures: FailureLimiter, log, request) -> Principal:
+    header = request.headers.get("Authorization")
+    who = authenticated(conn, failures, log, request, header)
     try:
         return acting_in(conn, who, request.headers.get(DISTRICT_HEADER))
     except ScopeError as exc:
@@ -91,6 +104,8 @@ class TokensRoutes:
     @api("DELETE", "/v1/tokens/<string:token_id>")
     def revoke_token(self, request, token_id):
         who = self._token_admin(request, "revoke tokens")
+        if token_id.startswith("lh_"):  # a whole token: echo none of it
+            raise ApiError(404, "not_found", PASTED)
         checked_id(schemas.TOKEN_ID, token_id, "token")
         reason = query_args(request, REVOKE).get("reason")
         found = tokens_of(self.db, who.district, token_id)

@@ -269,6 +269,17 @@ def test_values_that_cannot_be_are_refused_422_naming_them(platform, path, role,
     assert query.split("=")[0] in error["details"], error
 
 
+@pytest.mark.parametrize("reason", ["%00", "why%00not", "x" * 501, ""])
+def test_a_revocation_reason_the_log_cannot_keep_is_refused_422(platform, reason):
+    # `?reason=%00` was a 500: the log refused the NUL after the route accepted it.
+    token = platform.token("intake")
+    path = f"/v1/tokens/{token.split('_')[1]}?reason={reason}"
+    r = platform.call("DELETE", path, "admin")
+    assert "reason" in refused(r, 422, "invalid")["details"]
+    assert "422" in documented(platform, "DELETE", "/v1/tokens/{token_id}")
+    assert platform.get("/v1/complaints", "intake").status_code == 200  # not revoked
+
+
 def test_a_district_named_in_the_query_is_not_taken_from_it(platform):
     r = platform.get("/v1/audit/verify?district=" + "x" * 5000, "inspector")
     assert "binhai" in refused(r, 403, "forbidden")["message"]

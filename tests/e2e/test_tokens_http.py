@@ -28,8 +28,9 @@ VIEW = {
     "revoked_at",
     "revoked_reason",
 }
-# Each throttling test fails from a loopback address of its own (all of 127/8 is
-# this machine), so the platform's other tests, from 127.0.0.1, are never throttled.
+# Every deliberate failure here comes from a loopback address of its own (all of
+# 127/8 is this machine), so that no test here throttles another, nor the
+# platform's other tests, which talk from 127.0.0.1.
 ADDRESSES = (f"127.0.{random.randint(1, 250)}.{n}" for n in itertools.count(2))
 
 
@@ -50,6 +51,10 @@ def client_at(address: str) -> requests.Session:
     session = requests.Session()
     session.mount("http://", FromAddress(address))
     return session
+
+
+def url(platform, path: str = "/v1/complaints") -> str:
+    return platform.base + path
 
 
 def bearer(token: str, district: str | None = None) -> dict:
@@ -122,9 +127,9 @@ def test_an_admin_revokes_a_token_of_the_district_and_it_is_refused(platform):
         "revoked",
         "left the office",
     )
-    body = error(
-        platform.get("/v1/complaints", headers=bearer(token)), 401, "unauthenticated"
-    )
+    # A deliberate failure, from an address of its own (see ADDRESSES).
+    r = client_at(next(ADDRESSES)).get(url(platform), headers=bearer(token))
+    body = error(r, 401, "unauthenticated")
     assert "revoked" in body["message"]
     again = platform.call("DELETE", f"/v1/tokens/{tid}", "admin")
     assert again.json()["revoked_at"] == revoked["revoked_at"]  # nothing new
@@ -146,9 +151,8 @@ def test_an_expired_token_is_refused_saying_so(platform):
         platform.store, "binhai", "intake", expires_in=timedelta(seconds=1)
     )
     time.sleep(1.2)
-    body = error(
-        platform.get("/v1/complaints", headers=bearer(token)), 401, "unauthenticated"
-    )
+    r = client_at(next(ADDRESSES)).get(url(platform), headers=bearer(token))
+    body = error(r, 401, "unauthenticated")
     assert f"token {tid} expired at" in body["message"]
 
 
@@ -188,9 +192,117 @@ def test_failures_from_one_address_are_throttled_and_logged_without_the_token(
     assert "lh_" not in written
 
 
+def test_a_stale_token_polled_past_the_limit_locks_nobody_out(platform):
+    # An integrator behind a shared proxy polls with a token that expired, then with
+    # one revoked: each is refused (401) and logged, none is a guess, so the
+    # address is never throttled and a valid token from it is still served.
+    _, expired = issue(
+        platform.store, "binhai", "intake", expires_in=timedelta(seconds=1)
+    )
+    revoked_id, revoked = issue(platform.store, "binhai", "intake")
+    r = platform.call("DELETE", f"/v1/tokens/{revoked_id}", "admin")
+    assert r.status_code == 200, r.text
+    _, valid = issue(platform.store, "binhai", "intake")
+    time.sleep(1.2)
+    address = next(ADDRESSES)
+    client = client_at(address)
+    with capture_logs() as logs:
+        for stale in (expired, revoked):
+            for _ in range(AUTH_FAILURES + 2):
+                r = client.get(url(platform), headers=bearer(stale))
+                error(r, 401, "unauthenticated")
+        assert client.get(url(platform), headers=bearer(valid)).status_code == 200
+    failed = [e for e in logs if e["event"] == "authentication failed"]
+    reasons = ["expired"] * (AUTH_FAILURES + 2) + ["revoked"] * (AUTH_FAILURES + 2)
+    assert [(e["client"], e["reason"]) for e in failed] == [
+        (address, reason) for reason in reasons
+    ]
+    assert all("failures" not in e for e in failed)  # logged, not counted
+    assert "lh_" not in json.dumps(logs, default=str)
+
+
+def test_open311_api_key_failures_are_throttled_and_logged_as_tokens_are(platform):
+    token = platform.token("intake")
+    wrong = "lh_abcdefghjk_" + "A" * 43
+    address = next(ADDRESSES)
+    client = client_at(address)
+    form = {
+        "api_key": wrong,
+        "jurisdiction_id": "binhai",
+        "service_code": "slow_action",
+        "description": "道路维修申请提交两个月没有任何答复",
+    }
+    posted = url(platform, "/open311/v2/requests.json")
+    listed = url(platform, "/open311/v2/requests.xml?jurisdiction_id=binhai")
+    with capture_logs() as logs:
+        for n in range(AUTH_FAILURES):
+            if n % 2:  # reading with a key is checked as posting with one
+                r = client.get(listed + f"&api_key={wrong}")
+                assert r.status_code == 403, r.text
+            else:
+                r = client.post(posted, data=form)
+                assert r.status_code == 403 and r.json()[0]["code"] == 403, r.text
+        # Now even the right key is refused, in Open311's shape ...
+        r = client.post(posted, data={**form, "api_key": token})
+        assert r.status_code == 429, r.text
+        assert r.json()[0]["code"] == 429
+        assert 0 < int(r.headers["Retry-After"]) <= 60
+        # ... and a bearer token from the same address too: one count for both.
+        error(
+            client.get(url(platform), headers=bearer(token)), 429, "too_many_failures"
+        )
+    failed = [e for e in logs if e["event"] == "authentication failed"]
+    assert [(e["client"], e["reason"]) for e in failed] == [
+        (address, "unknown_token")
+    ] * AUTH_FAILURES
+    assert [e["failures"] for e in failed] == list(range(1, AUTH_FAILURES + 1))
+    refused = [e for e in logs if e["event"] == "authentication refused"]
+    assert [e["client"] for e in refused] == [address, address]
+    assert "A" * 43 not in json.dumps(logs, default=str)
+    # Another address is not held back.
+    r = platform.get(
+        f"/open311/v2/requests.json?jurisdiction_id=binhai&api_key={token}"
+    )
+    assert r.status_code == 200, r.text
+
+
+def test_a_pasted_token_is_not_revoked_nor_echoed(platform):
+    token = platform.token("intake")
+    r = platform.call("DELETE", f"/v1/tokens/{token}", "admin")
+    body = error(r, 404, "not_found")
+    assert "give the token id" in body["message"]
+    assert token.split("_")[1] not in r.text and token[-20:] not in r.text
+    assert platform.get("/v1/complaints", headers=bearer(token)).status_code == 200
+
+
 def test_the_openapi_document_tells_of_the_city_header_and_the_token_routes(platform):
     doc = platform.get("/v1/openapi.json").json()
     scheme = doc["components"]["securitySchemes"]["bearer"]["description"]
     assert "X-Liuhen-District" in scheme and "429" in scheme
     assert set(doc["paths"]["/v1/tokens"]) == {"get"}
     assert set(doc["paths"]["/v1/tokens/{token_id}"]) == {"delete"}
+
+
+def test_every_operation_needing_a_token_documents_what_authentication_answers(
+    platform,
+):
+    # principal answers these before any route runs: 401, 403 (X-Liuhen-District
+    # naming another district), 422 (a city token's header), 429 (throttled).
+    doc = platform.get("/v1/openapi.json").json()
+    missing = {
+        f"{method.upper()} {path}": sorted(
+            {"401", "403", "422", "429"} - set(op["responses"])
+        )
+        for path, ops in doc["paths"].items()
+        for method, op in ops.items()
+        if op.get("security") != []
+    }
+    assert len(missing) > 50
+    assert {k: v for k, v in missing.items() if v} == {}
+    throttled = doc["paths"]["/v1/complaints/{complaint_id}"]["get"]["responses"]
+    assert "Retry-After" in throttled["429"]["headers"]
+    for path in (
+        "/open311/v2/requests.{format}",
+        "/open311/v2/requests/{service_request_id}.{format}",
+    ):
+        assert {"403", "429"} <= set(doc["paths"][path]["get"]["responses"])

@@ -2,6 +2,8 @@
 
 import hashlib
 import secrets
+import subprocess
+import sys
 import time
 from datetime import timedelta
 
@@ -14,6 +16,7 @@ from eventlog.model import NewEvent
 from eventlog.rebuild import rebuild
 from eventlog.store import EventStore
 from eventlog.tenancy import district_scope
+from liuhen import cli
 from liuhen.launcher import DISTRICTS  # the shipped demo directory
 from services.gateway.auth import (
     AuthError,
@@ -25,7 +28,7 @@ from services.gateway.auth import (
 )
 from services.gateway.rebuild import REBUILD
 from services.gateway.tokens import tokens_of
-from tests.integration.test_cli import liuhen
+from tests.integration.test_cli import liuhen, one_line
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -196,6 +199,44 @@ def test_a_revoked_token_is_refused_and_the_revocation_is_an_event(database):
     assert (view["status"], view["revoked_reason"]) == ("revoked", "laptop stolen")
     done = liuhen(database, "token", "revoke", "nosuchtokn")
     assert done.returncode == 2 and "no token 'nosuchtokn'" in done.stderr
+
+
+def test_a_pasted_token_is_refused_without_echoing_any_of_it(database):
+    token = created(database, "--district", "binhai", "--role", "intake")
+    for pasted in (token, token[:20], "lh_"):
+        done = liuhen(database, "token", "revoke", pasted)
+        assert done.returncode == 2
+        line = one_line(done)
+        assert "give the token id, not the token" in line
+        assert token_id(token) not in line and token.split("_", 2)[2][:4] not in line
+    assert who_of(database, token).role == "intake"  # still valid
+
+
+def test_a_reason_the_log_cannot_keep_exits_2_with_one_line(
+    database, monkeypatch, capsys
+):
+    token = created(database, "--district", "binhai", "--role", "intake")
+    # No process can be given a NUL in its arguments: the CLI's own main() can,
+    # leaving structlog's configuration (and this process's stderr) as it was.
+    for name, value in database.env().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(cli.logs, "configure", lambda **kw: None)
+    for reason in ("laptop\x00stolen", "x" * 501):
+        assert cli.main(["token", "revoke", token_id(token), "--reason", reason]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1, err
+        assert err.startswith("liuhen: ") and "reason" in err
+    # Bytes that are not UTF-8 arrive as lone surrogates: refused as well.
+    done = subprocess.run(
+        [sys.executable, "-m", "liuhen", "token", "revoke", token_id(token)]
+        + ["--reason", b"stolen \xff"],
+        env=database.env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "reason" in one_line(done)
+    assert who_of(database, token).role == "intake"  # not revoked
 
 
 def test_a_wrong_secret_and_an_unknown_id_are_told_apart_only_in_the_log(database):

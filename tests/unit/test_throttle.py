@@ -1,9 +1,12 @@
 """Failed authentications per client address: a sliding window, on a clock the test
-moves."""
+moves; and which failures count (guesses) and which are only logged (stale tokens)."""
 
 import pytest
+import structlog
+from structlog.testing import capture_logs
 
-from services.gateway import throttle
+from services.gateway import throttle, tokens_routes
+from services.gateway.auth import AuthError
 from services.gateway.throttle import FailureLimiter
 
 
@@ -60,3 +63,63 @@ def test_memory_is_bounded_forgetting_the_quietest_address(monkeypatch):
 def test_a_senseless_configuration_is_refused_naming_the_settings(limit, window):
     with pytest.raises(ValueError, match="LIUHEN_AUTH_FAILURES"):
         FailureLimiter(limit, window)
+
+
+# ---- what counts: tokens_routes.principal, the one way a token is checked ----------
+
+
+class Request:
+    def __init__(self, address: str, authorization: str | None):
+        self.remote_addr = address
+        self.headers = {"Authorization": authorization} if authorization else {}
+
+
+def refusing(monkeypatch, reason: str) -> None:
+    """authenticate() refusing every token for `reason`, as auth.py words it."""
+
+    def authenticate(conn, header):
+        raise AuthError("refused", reason, None if reason == "malformed" else "x" * 10)
+
+    monkeypatch.setattr(tokens_routes, "authenticate", authenticate)
+
+
+@pytest.mark.parametrize("reason", ["expired", "revoked"])
+def test_a_stale_token_is_logged_but_never_locks_its_address_out(monkeypatch, reason):
+    refusing(monkeypatch, reason)
+    failures, _ = limiter(limit=3)
+    log = structlog.get_logger()
+    with capture_logs() as logs:
+        for _ in range(10):
+            with pytest.raises(AuthError):
+                tokens_routes.principal(None, failures, log, Request("a", "Bearer x"))
+    assert failures.retry_after("a") is None
+    assert [(e["event"], e["reason"]) for e in logs] == [
+        ("authentication failed", reason)
+    ] * 10
+    assert all("failures" not in e for e in logs)
+
+
+@pytest.mark.parametrize("reason", ["malformed", "unknown_token", "wrong_secret"])
+def test_a_guess_counts_and_the_limit_then_refuses_any_token(monkeypatch, reason):
+    refusing(monkeypatch, reason)
+    failures, _ = limiter(limit=3)
+    log = structlog.get_logger()
+    with capture_logs() as logs:
+        for _ in range(3):
+            with pytest.raises(AuthError):
+                tokens_routes.principal(None, failures, log, Request("a", "Bearer x"))
+        with pytest.raises(tokens_routes.TooManyFailures):
+            tokens_routes.principal(None, failures, log, Request("a", "Bearer x"))
+    assert [e.get("failures") for e in logs] == [1, 2, 3, None]
+    assert logs[-1]["event"] == "authentication refused"
+
+
+def test_no_token_at_all_is_neither_counted_nor_logged(monkeypatch):
+    refusing(monkeypatch, "missing")
+    failures, _ = limiter(limit=1)
+    with capture_logs() as logs:
+        with pytest.raises(AuthError):
+            tokens_routes.principal(
+                None, failures, structlog.get_logger(), Request("a", None)
+            )
+    assert logs == [] and failures.retry_after("a") is None
