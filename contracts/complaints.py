@@ -498,11 +498,15 @@ class Sealed(Schema):
 
 
 class Tracked(Schema):
+    """A sealed complaint's (docs/security-notes/sealed.md) has its status and
+    `note` only: the receiving district's clerk may hold the code."""
+
     complaint_id = Text()
     district = Text()
     status = Text()
     feedback = Text(allow_none=True)
     updated_at = fields.AwareDateTime()
+    note = Text()  # sealed only: that the matter is handled at the level above
 
 
 class UnitFigures(Schema):

@@ -72,7 +72,7 @@ def cmd_token_create(args, cfg) -> int:
 
 def cmd_token_revoke(args, cfg) -> int:
     from eventlog.store import EventStore
-    from services.gateway.tokens import NoSuchToken, revoke
+    from services.gateway.tokens import RevokeRefused, revoke
 
     with psycopg.connect(cfg.app_conninfo, autocommit=True) as conn:
         try:
@@ -82,7 +82,7 @@ def cmd_token_revoke(args, cfg) -> int:
                 by=f"cli:{getpass.getuser()}",
                 reason=args.reason,
             )
-        except NoSuchToken as exc:
+        except RevokeRefused as exc:  # no such token, a pasted token, a bad reason
             raise Failure(str(exc)) from None
     print(
         f"token {view['token_id']} ({view['role']} in {view['district']}): "
@@ -233,7 +233,11 @@ def parser() -> argparse.ArgumentParser:
     )
     tc.set_defaults(run=cmd_token_create)
     tr = tsub.add_parser("revoke", help="revoke a token: it authenticates nobody")
-    tr.add_argument("token_id", metavar="TOKEN_ID", help="the id (lh_<id>_...)")
+    tr.add_argument(
+        "token_id",
+        metavar="TOKEN_ID",
+        help="the token's id: lh_<this>_..., never the token",
+    )
     tr.add_argument("--reason", help="why, kept in the log")
     tr.set_defaults(run=cmd_token_revoke)
     pj = sub.add_parser("projections", help="the read models, rebuilt from the log")

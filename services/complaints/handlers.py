@@ -5,17 +5,16 @@ the time and the official calendar; nothing here knows nameko.
 """
 
 import hashlib
-from dataclasses import replace
 from datetime import datetime
 
 from eventlog.deadlines import limit_for, limits_from
 from eventlog.handler import handle
 from eventlog.ids import random_code, random_id
-from eventlog.tenancy import district_scope
+from eventlog.tenancy import all_districts, district_scope
 from services.directory import read as directory
 
+from . import blind, identity, projections, sealed
 from . import commands as c
-from . import identity, projections, sealed
 from .domain import DomainError, IllegalTransition, NotDue, decide, fold
 
 
@@ -63,13 +62,25 @@ def receive(store, district, body: dict, by: c.Actor, now, calendar, keyring=Non
         # From here on `district` is where the complaint is recorded: everything
         # it leads to (keys, rows, events) is the level above's, none of it here.
         district, body = seal.to, {**body, "unit_complained": None}
-    complaint_id = new_id(now)
-    # `keyring` (pii.Keyring) encrypts the complainant's identity (identity.py);
-    # without one, only anonymous complaints are taken.
-    encrypted, key = identity.seal(keyring, district, body.get("complainant"))
-    anonymous = encrypted is None
-    code = new_query_code() if anonymous else None
-    cmd = c.ReceiveComplaint(
+    for _ in range(5):
+        # `keyring` (pii.Keyring) encrypts the complainant's identity (identity.py),
+        # under their key if the district knows them already (blind.py); without a
+        # keyring, only anonymous complaints are taken.
+        encrypted, keep = identity.seal(
+            keyring, district, body.get("complainant"), store.conn
+        )
+        code = new_query_code() if encrypted is None else None
+        cmd = _received(body, new_id(now), by, encrypted, code, seal)
+        try:
+            _run(store, district, cmd.id, cmd, now, calendar, _keeping(keep, now))
+            return seal.receipt(code) if seal else {"id": cmd.id, "query_code": code}
+        except (IdTaken, blind.Retry):
+            continue  # another id, or the complainant's key again (blind.py)
+    raise IdTaken("no free complaint id or complainant key after 5 draws")
+
+
+def _received(body, complaint_id, by, encrypted, code, seal) -> c.ReceiveComplaint:
+    return c.ReceiveComplaint(
         id=complaint_id,
         by=by,
         channel=body["channel"],
@@ -86,13 +97,6 @@ def receive(store, district, body: dict, by: c.Actor, now, calendar, keyring=Non
         query_code_hash=query_code_hash(code) if code else None,
         forwarded_from=seal.record() if seal else None,
     )
-    for _ in range(5):
-        try:
-            _run(store, district, cmd.id, cmd, now, calendar, _keeping(key, now))
-            return seal.receipt(code) if seal else {"id": cmd.id, "query_code": code}
-        except IdTaken:
-            cmd = replace(cmd, id=new_id(now))
-    raise IdTaken("no free complaint id after 5 draws")
 
 
 def _seal(conn, district, body) -> sealed.Seal | None:
@@ -134,15 +138,16 @@ def execute(store, district, complaint_id, action, body, by, now, calendar):
     return _run(store, district, complaint_id, cmd, now, calendar)
 
 
-def _keeping(key, now):
-    """The projection of a new complaint that also keeps its complainant's data key,
-    in the same transaction: no complaint without its key, no key without it."""
-    if key is None:
+def _keeping(keep, now):
+    """The projection of a new complaint that also keeps its complainant's data key
+    and blind indexes, in the same transaction: no complaint without its key, no key
+    without it."""
+    if keep is None:
         return projections.apply
 
     def project(store, recorded):
         cid = projections.complaint_id(recorded[0].stream_id)
-        identity.keep_key(store.conn, recorded[0].district, cid, key, now)
+        identity.keep_key(store.conn, recorded[0].district, cid, keep, now)
         projections.apply(store, recorded)
 
     return project
@@ -246,13 +251,17 @@ def sweep(store, now, calendar, log=None) -> dict:
     on its stream, and the loser of a race decides again, finds it done (NotDue) and
     appends nothing. Exactly once per deadline, whatever the number of sweepers."""
     done = {"overdue": 0, "reminded": 0}
-    rows = store.conn.execute(
-        "SELECT complaint_id, district, 'overdue' FROM complaints.timers"
-        " WHERE NOT overdue_marked AND due_at < %(now)s"
-        " UNION ALL SELECT complaint_id, district, 'reminded' FROM complaints.timers"
-        " WHERE NOT reminded AND remind_at <= %(now)s AND due_at >= %(now)s",
-        {"now": now},
-    ).fetchall()
+    # The one cross-district read (the timers' policy admits it with the marker
+    # only); each complaint is then decided, and its timer ticked, in its district.
+    with all_districts(store.conn):
+        rows = store.conn.execute(
+            "SELECT complaint_id, district, 'overdue' FROM complaints.timers"
+            " WHERE NOT overdue_marked AND due_at < %(now)s"
+            " UNION ALL SELECT complaint_id, district, 'reminded'"
+            " FROM complaints.timers"
+            " WHERE NOT reminded AND remind_at <= %(now)s AND due_at >= %(now)s",
+            {"now": now},
+        ).fetchall()
     for complaint_id, district, what in rows:
         cmd = c.MarkOverdue() if what == "overdue" else c.RemindDeadline()
         try:
@@ -263,10 +272,12 @@ def sweep(store, now, calendar, log=None) -> dict:
             # deadline was already marked in an earlier round (a return and a new
             # signing keep it): tick the row, or every sweep would ask again.
             flag = "overdue_marked" if what == "overdue" else "reminded"
-            store.conn.execute(
-                f"UPDATE complaints.timers SET {flag} = true WHERE complaint_id = %s",
-                (complaint_id,),
-            )
+            with district_scope(store.conn, district):
+                store.conn.execute(
+                    f"UPDATE complaints.timers SET {flag} = true"
+                    " WHERE complaint_id = %s",
+                    (complaint_id,),
+                )
         except Exception as exc:  # one bad complaint must not stop the sweep
             if log is not None:
                 log.error("sweep failed", complaint_id=complaint_id, error=str(exc))

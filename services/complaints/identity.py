@@ -1,16 +1,19 @@
 """Complainants' identities: kept encrypted, read on record, erased by destroying a key.
 
-- receive: `seal` draws the complainant's data key and encrypts the identity; the
-  complaint's event holds the ciphertext and the reference (pii.py says how), and
-  `keep_key` stores the wrapped key in the same transaction.
+- receive: `seal` encrypts the identity under the complainant's data key: the key of
+  the complainant in the district with the same phone or email (blind.py: found by
+  blind index, not by opening identities), else a new one. The complaint's event
+  holds the ciphertext and the reference (pii.py says how), and `keep_key` stores a
+  new wrapped key and the blind indexes in the same transaction.
 - read: `read` opens the identity for a person (intake, inspection) or for notify's
   send, and records it (ComplainantIdentityRead on `complainant-<ref>`: actor,
   reason, time) before anything is returned. The record is appended after the key
   was read, so an erasure committed in between refuses it (the stream says erased)
   and the identity opened meanwhile is dropped.
-- erase: `erase` records ComplainantErased and deletes the key in one transaction.
-  The ciphertext stays in the log (append-only, its hash unchanged) and nobody can
-  open it; the read model drops it too, and a rebuild folds the erasure again.
+- erase: `erase` records ComplainantErased and deletes the key and its blind indexes
+  in one transaction: every complaint of the person. The ciphertext stays in the log
+  (append-only, its hash unchanged) and nobody can open it; the read model drops it
+  too, and a rebuild folds the erasure again.
 
 Complaints from before encryption (ComplaintReceived schema 1) hold the identity in
 plain text in the log, which cannot be rewritten: their read model row is `legacy`
@@ -19,11 +22,13 @@ erasing them hides the identity everywhere the platform shows it, but the log ke
 it (docs/security-notes/pii.md).
 """
 
+from dataclasses import dataclass
+
 from eventlog.handler import handle
 from eventlog.ids import random_code
 from eventlog.tenancy import district_scope
 
-from . import complainant, pii, projections
+from . import blind, complainant, pii, projections
 from .complainant import Erased
 from .domain import DomainError
 
@@ -62,25 +67,46 @@ def stream(ref: str) -> str:
     return f"complainant-{ref}"
 
 
-def seal(keyring, district: str, given: dict | None):
-    """(the complaint's `complainant`, the wrapped key to keep) for a new complaint;
-    (None, None) for an anonymous one."""
+@dataclass(frozen=True)
+class Keep:
+    """What the complaint's transaction keeps of its complainant (`keep_key`)."""
+
+    key: pii.WrappedKey
+    new: bool  # a new complainant: keep the key; else the person's key must remain
+    digests: tuple[bytes, ...]  # blind indexes not yet indexed: index them
+
+
+def seal(keyring, district: str, given: dict | None, conn=None):
+    """(the complaint's `complainant`, its Keep) for a new complaint; (None, None)
+    for an anonymous one. With `conn`, a complainant already known in the district
+    by phone or email (blind.py) keeps their reference and key."""
     identity = pii.identity_of(given)
     fields = pii.given_fields(identity)
     if not fields:
         return None, None
     if keyring is None:
         raise pii.KeyMissing("no LIUHEN_PII_KEY: cannot keep a complainant's identity")
-    ref = "P-" + random_code(12)
-    ciphertext, key = keyring.seal_new(district, ref, identity)
-    return {"ref": ref, "ciphertext": ciphertext, "given": fields}, key
+    digests = keyring.blind_indexes(district, identity)
+    found = blind.known(conn, district, digests) if conn is not None else {}
+    ref = next((found[d] for d in digests if d in found), None)
+    key = blind.key_of(conn, district, ref) if ref else None
+    if key is None:
+        ciphertext, key = keyring.seal_new(district, "P-" + random_code(12), identity)
+    else:
+        ciphertext = keyring.seal_with(district, key, identity)
+    fresh = tuple(d for d in digests if d not in found)
+    out = {"ref": key.ref, "ciphertext": ciphertext, "given": fields}
+    return out, Keep(key, ref is None or key.ref != ref, fresh)
 
 
-def keep_key(conn, district: str, complaint_id: str, key, now) -> None:
+def keep_key(conn, district: str, complaint_id: str, keep: Keep, now) -> None:
     """In the transaction that records the complaint (district already set)."""
-    conn.execute(
-        KEEP, (key.ref, district, complaint_id, key.wrapped, key.master_key_id, now)
-    )
+    key = keep.key
+    if keep.new:
+        conn.execute(
+            KEEP, (key.ref, district, complaint_id, key.wrapped, key.master_key_id, now)
+        )
+    blind.join(conn, district, key.ref, keep.digests, new=keep.new)
 
 
 def summary(conn, complaint_id: str) -> dict | None:
@@ -169,19 +195,29 @@ def contact(store, district, complaint_id, reason, keyring, now) -> dict:
     return {**out, "name": who["name"], "phone": who["phone"], "email": who["email"]}
 
 
+FIND = """
+SELECT p.complaint_id, p.ref, p.legacy, p.erased_at FROM complaints.complainants p
+ WHERE p.ref = coalesce(
+     (SELECT ref FROM complaints.complainants WHERE complaint_id = %(x)s), %(x)s)
+ ORDER BY p.complaint_id
+"""
+
+
 def find(conn, districts, ref_or_id: str) -> dict | None:
     """A complainant by reference or complaint id, in whichever district holds it:
-    {district, complaint_id, ref, legacy, erased_at}."""
+    {district, complaint_id (the first), complaint_ids (all theirs), ref, legacy,
+    erased_at}."""
     for district in districts:
         with district_scope(conn, district):
-            row = conn.execute(
-                "SELECT complaint_id, ref, legacy, erased_at"
-                " FROM complaints.complainants WHERE ref = %s OR complaint_id = %s",
-                (ref_or_id, ref_or_id),
-            ).fetchone()
-        if row:
+            rows = conn.execute(FIND, {"x": ref_or_id}).fetchall()
+        if rows:
             keys = ("complaint_id", "ref", "legacy", "erased_at")
-            return {"district": district, **dict(zip(keys, row, strict=True))}
+            first = dict(zip(keys, rows[0], strict=True))
+            return {
+                "district": district,
+                **first,
+                "complaint_ids": [r[0] for r in rows],
+            }
     return None
 
 
@@ -191,6 +227,8 @@ def erase(store, found: dict, actor: str, reason: str | None, now) -> list:
     ref = found["ref"]
 
     def project(store, recorded):
+        blind.lock(store.conn, ref)  # no complaint joins them meanwhile (blind.py)
+        blind.forget(store.conn, ref)
         store.conn.execute("DELETE FROM complaints.pii_keys WHERE ref = %s", (ref,))
         projections.apply(store, recorded)
 

@@ -32,5 +32,10 @@ REBUILD = Projection(
             "complaints.pii_keys",
             "complainants' data keys are in no event, by design: erasure deletes them",
         ),
+        (
+            "complaints.pii_index",
+            "complainants' blind indexes are in no event, by design: erasure deletes "
+            "them with the key",
+        ),
     ),
 )

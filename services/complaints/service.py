@@ -12,19 +12,21 @@ Emits: Complaint* events into the log (the relay publishes them as
 Config: LIUHEN_PII_KEY, the master key of complainants' identities (providers.py).
 """
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from eventlog.deadlines import UnknownYear
 from eventlog.paging import BadCursor
 from eventlog.providers import Calendar, Clock, Logger, Store
+from eventlog.transient import rpc  # replies carry identities: never on disk
 
-from . import handlers, identity, views
+from . import handlers, identity, pii, views
 from .commands import Actor
 from .domain import DomainError
 from .providers import PiiKeyring
 
-EXPECTED = (DomainError, UnknownYear, BadCursor)
+# pii.Unreadable: the identity does not open with the configured LIUHEN_PII_KEY, an
+# operator's matter, which the gateway answers 503 `unavailable` (web.py ERRORS).
+EXPECTED = (DomainError, UnknownYear, BadCursor, pii.Unreadable)
 SWEEP_SECONDS = 30
 
 

@@ -13,7 +13,7 @@ from psycopg.rows import dict_row
 from contracts.complaints import COMPLAINT_ID
 from eventlog import paging
 from eventlog.deadlines import local_iso
-from eventlog.tenancy import district_scope
+from eventlog.tenancy import all_districts, district_scope
 
 from . import identity
 from .handlers import NotFound, query_code_hash
@@ -158,22 +158,33 @@ def search(conn, district: str, query: dict, viewer: dict) -> dict:
     return {"items": [_for(viewer, _view(r)) for r in rows], "next": nxt}
 
 
+SEALED_NOTE = "此事项由上一级机关办理。The matter is handled at the level above."
+
+
 def track(conn, code: str) -> dict:
     """What an anonymous complainant may know: status and feedback, nothing else."""
-    row = conn.execute(
-        "SELECT district, complaint_id FROM complaints.query_codes"
-        " WHERE code_hash = %s",
-        (query_code_hash(code),),
-    ).fetchone()
+    # Before it knows the district: the query codes' policy admits this read with
+    # the cross-district marker only; the complaint is then read in its district.
+    with all_districts(conn):
+        row = conn.execute(
+            "SELECT district, complaint_id FROM complaints.query_codes"
+            " WHERE code_hash = %s",
+            (query_code_hash(code),),
+        ).fetchone()
     if row is None:
         raise NotFound("no complaint has this query code")
     district, complaint_id = row
     with district_scope(conn, district):
-        status, feedback, updated = conn.execute(
-            "SELECT status, feedback, updated_at FROM complaints.complaints"
-            " WHERE id = %s",
+        status, feedback, updated, forwarded = conn.execute(
+            "SELECT status, feedback, updated_at, forwarded_from"
+            " FROM complaints.complaints WHERE id = %s",
             (complaint_id,),
         ).fetchone()
+    if forwarded is not None:
+        # Sealed (sealed.py): the receiving district's clerk read this code out and
+        # may keep it. The status only: no id, no jurisdiction, none of the level
+        # above's words, nothing the district could look up or learn from.
+        return {"status": status, "note": SEALED_NOTE}
     return {
         "complaint_id": complaint_id,
         "district": district,

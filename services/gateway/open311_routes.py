@@ -21,8 +21,9 @@ from contracts.complaints import COMPLAINT_ID
 from eventlog.model import DISTRICT
 
 from . import open311
-from .auth import AuthError, authenticate
+from .auth import AuthError, Principal
 from .policy import RECEIVE
+from .tokens_routes import TooManyFailures, authenticated
 
 log = logging.getLogger(__name__)
 SUBSTANCE = frozenset({"intake", "inspector", "supervisor"})
@@ -68,7 +69,7 @@ def open311_error(exc, fmt) -> Response:
         log.error("unexpected error in Open311", exc_info=exc)
         exc = open311.Open311Error(400, "the request could not be served")
     status, body, content_type = open311.render_error(exc, fmt)
-    return Response(body, status=status, content_type=content_type)
+    return Response(body, status=status, content_type=content_type, headers=exc.headers)
 
 
 route = Open311Http.decorator
@@ -93,14 +94,24 @@ class Open311Routes:
         ).fetchall()
         return open311.check_jurisdiction(request.args, {r[0] for r in rows})
 
+    def _api_key(self, request, key: str) -> Principal:
+        """The key's principal, checked as a bearer token is: the same throttle per
+        client address and the same log of failures (tokens_routes.authenticated),
+        so an api_key is no way around either. Errors in Open311's shape."""
+        try:
+            return authenticated(
+                self.db, self.auth_failures, self.auth_log, request, f"Bearer {key}"
+            )
+        except TooManyFailures as exc:
+            raise open311.Open311Error(429, exc.message, exc.headers) from None
+        except AuthError as exc:
+            raise open311.Open311Error(403, f"api_key: {exc}") from None
+
     def _viewer(self, request, district):
         key = request.args.get("api_key") or request.form.get("api_key")
         if not key:
             return {"role": "public"}
-        try:
-            who = authenticate(self.db, f"Bearer {key}")
-        except AuthError as exc:
-            raise open311.Open311Error(403, f"api_key: {exc}") from None
+        who = self._api_key(request, key)
         if who.district != district:
             raise open311.Open311Error(404, "jurisdiction_id was not found")
         return who.actor()
@@ -164,8 +175,9 @@ class Open311Routes:
             if exc.exc_type != "NotFound":
                 raise
             tracked = {"district": None}
-        # A code of another district is answered as a code of none: one message.
-        if tracked["district"] != district:
+        # A code of another district is answered as a code of none: one message;
+        # so is a sealed complaint's (no district: sealed.md), in every jurisdiction.
+        if tracked.get("district") != district:
             raise open311.Open311Error(404, "no request has this token")
         return _reply(
             open311.token_response(token, tracked["complaint_id"]),
@@ -181,10 +193,7 @@ class Open311Routes:
         key = request.form.get("api_key")
         if not key:
             raise open311.Open311Error(403, "api_key was not provided")
-        try:
-            who = authenticate(self.db, f"Bearer {key}")
-        except AuthError as exc:
-            raise open311.Open311Error(403, f"api_key: {exc}") from None
+        who = self._api_key(request, key)
         if who.role not in RECEIVE:
             raise open311.Open311Error(403, f"role {who.role} may not post requests")
         body = open311.parse_request(request.form, who.district)

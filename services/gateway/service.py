@@ -13,6 +13,7 @@ from nameko.rpc import RpcProxy
 
 from contracts import complaints as schemas
 from eventlog.providers import Database
+from eventlog.transient import TRANSIENT
 
 # The mixin by its module: `nameko run` would take a class imported into this module
 # for a second service of its own.
@@ -60,7 +61,8 @@ class Gateway(
 ):
     name = "gateway"
     db = Database()
-    complaints = RpcProxy("complaints")
+    # transient: a complainant's identity crosses in these (eventlog/transient.py)
+    complaints = RpcProxy("complaints", **TRANSIENT)
     issues = RpcProxy("issues")
     accountability = RpcProxy("accountability")
     notify = RpcProxy("notify")

@@ -35,6 +35,7 @@ class ApiError(Exception):
 ERRORS = {
     "NotFound": (404, "not_found"),
     "Erased": (410, "erased"),  # a complainant's identity, its key destroyed
+    "Unreadable": (503, "unavailable"),  # pii.py: not with the configured key
     "IllegalTransition": (409, "illegal_transition"),
     "NotYourUnit": (403, "forbidden"),
     "NotDue": (409, "not_due"),

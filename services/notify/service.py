@@ -24,6 +24,7 @@ from nameko.timer import timer
 from eventlog.entrypoints import subscribe
 from eventlog.paging import BadCursor
 from eventlog.providers import Clock, Logger, Store
+from eventlog.transient import TRANSIENT
 
 # The mixin by its module: `nameko run` would take a class imported into this module
 # for a second service of its own.
@@ -41,7 +42,8 @@ class Notify(webhooks_service.WebhookEntrypoints):
     mailer = Mailer()
     sms = SmsGateways()
     quiet = QuietHours()
-    complaints = RpcProxy("complaints")
+    # transient: a complainant's identity crosses in these (eventlog/transient.py)
+    complaints = RpcProxy("complaints", **TRANSIENT)
 
     @subscribe("*.complaint.*")
     def on_complaint(self, envelope):

@@ -134,9 +134,13 @@ def platform(database, amqp_uri, directory, mailbox, sms_gateway, digest_key):
         "LIUHEN_WEBHOOK_KEY": "bGl1aGVuLXRlc3Qtd2ViaG9vay1rZXktMzItYnl0ZXM=",
         # Audit: the digest signing key (tests record digests by RPC or the CLI).
         "LIUHEN_DIGEST_KEY": str(digest_key),
-        # Gateway: failed authentications per client address before 429. Every
-        # test talks from 127.0.0.1: tests/e2e/test_tokens_http.py fails from
-        # addresses of its own (127.0.0.x), so nobody else is throttled.
+        # Gateway: failed authentications (guesses: malformed tokens, unknown ids,
+        # wrong secrets, as bearer tokens or Open311 api_keys) per client address
+        # before 429. Tests talk from 127.0.0.1, and a few guess from there on
+        # purpose (test_gateway.py's bad tokens, test_open311_http.py's bad
+        # api_key): a handful, well under the limit. Requests without a token and
+        # expired or revoked tokens are not counted. test_tokens_http.py makes
+        # every failure of its own from an address of its own (127.x.y.z).
         "LIUHEN_AUTH_FAILURES": AUTH_FAILURES,
         "LIUHEN_AUTH_WINDOW": 60,
         # Complaints: the master key of complainants' identities (pii.py).

@@ -255,3 +255,93 @@ def test_the_complaints_service_does_not_start_without_a_master_key(
             (f"%{PII_KEY}%",),
         ).fetchone()[0]
         assert n == 0, table
+
+
+KEY = {"LIUHEN_PII_KEY": PII_KEY}
+
+
+def encodings(raw: bytes) -> list[str]:
+    import base64
+
+    return [
+        raw.hex(),
+        base64.b64encode(raw).decode(),
+        base64.b64encode(raw)[:20].decode(),
+    ]
+
+
+def test_erasure_is_per_person_found_by_phone_without_opening_an_identity(
+    platform, database, admin_conn
+):
+    who = whistleblower()
+    first = complaint(platform, who)
+    # The same person, the phone written otherwise and a new email: the same key.
+    again = {**who, "phone": "+86 " + who["phone"], "email": "x" + who["email"]}
+    second = complaint(platform, again)
+    by_email = complaint(platform, {"name": "某", "email": again["email"].upper()})
+    jinghai = complaint(platform, who, district="jinghai")  # another jurisdiction
+    refs = [
+        platform.get(f"/v1/complaints/{c}", "intake", district=d).json()["complainant"][
+            "ref"
+        ]
+        for c, d in ((first, "binhai"), (second, "binhai"), (by_email, "binhai"))
+    ]
+    assert len(set(refs)) == 1, refs
+    ref = refs[0]
+    for cid in (first, second, by_email):
+        r = identity_read(platform, cid, reason="核实")
+        assert r.status_code == 200 and r.json()["ref"] == ref, r.text
+    assert (
+        identity_read(platform, second, reason="核实").json()["phone"].startswith("+86")
+    )
+    # The blind index is in the key's table only: no event holds it.
+    digests = admin_conn.execute(
+        "SELECT digest FROM complaints.pii_index WHERE ref = %s", (ref,)
+    ).fetchall()
+    assert len(digests) == 3  # the phone, both emails
+    for (digest,) in digests:
+        n = admin_conn.execute(
+            "SELECT count(*) FROM eventlog.events WHERE position(%s in"
+            " convert_to(data::text, 'UTF8')) > 0 OR data::text LIKE ANY(%s)",
+            (bytes(digest), [f"%{v}%" for v in encodings(bytes(digest))]),
+        ).fetchone()[0]
+        assert n == 0
+
+    unknown = liuhen(database, "pii", "erase", "--phone", "13800000000", **KEY)
+    assert unknown.returncode == 2 and "no complainant" in unknown.stderr
+    done = liuhen(database, "pii", "erase", "--phone", who["phone"], **KEY)
+    assert done.returncode == 0, done.stderr
+    # The person everywhere: binhai's complaints under one key, and jinghai's.
+    for cid, district in (
+        (first, "binhai"),
+        (second, "binhai"),
+        (by_email, "binhai"),
+        (jinghai, "jinghai"),
+    ):
+        assert cid in done.stdout
+        r = identity_read(platform, cid, "inspector", district, reason="核实")
+        assert r.status_code == 410, r.text
+    assert done.stdout.count("erased complainant") == 2  # two keys: two districts
+    assert admin_conn.execute(
+        "SELECT count(*) FROM complaints.pii_index WHERE ref = %s", (ref,)
+    ).fetchone() == (0,)
+    # Erased, the person matches nobody: a new complaint starts a new key.
+    later = complaint(platform, who)
+    view = platform.get(f"/v1/complaints/{later}", "intake").json()["complainant"]
+    assert view["ref"] != ref and view["state"] == "encrypted"
+
+
+def test_two_first_complaints_of_one_person_at_once_share_one_key(platform, admin_conn):
+    from concurrent.futures import ThreadPoolExecutor
+
+    who = whistleblower()
+    with ThreadPoolExecutor(4) as pool:
+        cids = list(pool.map(lambda _: complaint(platform, who), range(4)))
+    refs = {
+        platform.get(f"/v1/complaints/{c}", "intake").json()["complainant"]["ref"]
+        for c in cids
+    }
+    assert len(refs) == 1, refs
+    assert admin_conn.execute(
+        "SELECT count(*) FROM complaints.pii_keys WHERE ref = ANY(%s)", (list(refs),)
+    ).fetchone() == (1,)

@@ -19,6 +19,7 @@ import pytest
 
 from contracts.vocabulary import ROLES
 from eventlog.deadlines import TZ
+from services.complaints.views import SEALED_NOTE
 from tests.e2e.test_webhooks import Receiver
 from tests.integration.amqp_helpers import Subscriber
 
@@ -216,6 +217,19 @@ def test_a_complaint_about_binhais_principal_leader_is_the_citys_and_never_binha
         assert trace["actor"] == f"intake:{clerk(platform)}"
         assert datetime.fromisoformat(trace["occurred_at"]) == received_at
 
+        # The code binhai's clerk read out: the status and that the level above
+        # has it; not the id, the city, nor the city's feedback (已立案审查).
+        tracked = platform.get(f"/v1/track/{code}")
+        assert tracked.status_code == 200, tracked.text
+        assert set(tracked.json()) == {"status", "note"}, tracked.text
+        assert sid not in tracked.text and "city" not in tracked.text
+        assert "已立案审查" not in tracked.text
+        for district in ("binhai", "city"):
+            r = platform.get(
+                f"/open311/v2/tokens/{code}.json", params={"jurisdiction_id": district}
+            )
+            assert r.status_code == 404 and sid not in r.text, r.text
+
         # Binhai: the same lists and counts, the id unknown, nothing anywhere.
         assert counts(platform) == before
         for role in BINHAI_ROLES:
@@ -378,9 +392,10 @@ def test_the_intake_flag_seals_it_and_the_answer_names_nothing(platform, clock):
         r = platform.post("/v1/complaints", role, json=body)
         assert r.status_code == 202, r.text
         assert set(r.json()) == {"sealed", "forwarded_to", "query_code"}
-    # The anonymous complainant follows it by the code; it says where it is.
+    # The anonymous complainant follows it by the code: its status, and that the
+    # level above handles it; the clerk holds the code too, so nothing more.
     tracked = platform.get(f"/v1/track/{r.json()['query_code']}").json()
-    assert (tracked["district"], tracked["status"]) == ("city", "received")
+    assert tracked == {"status": "received", "note": SEALED_NOTE}
     # A named complainant: sealed too, no code (the city contacts them).
     named = dict(body, complainant={"name": "孙七", "phone": "13900001111"})
     r = platform.post("/v1/complaints", "intake", json=named)

@@ -18,6 +18,7 @@ from eventlog.consumer import first_delivery
 from eventlog.deadlines import TZ, OfficialCalendar
 from eventlog.model import Actor, RecordedEvent
 from eventlog.store import COLUMNS
+from eventlog.tenancy import district_scope
 from services.accountability import assessment_handlers
 from services.accountability import handlers as accountability
 from services.complaints import handlers as complaints
@@ -289,11 +290,10 @@ class Story:
                     webhooks.schedule(self.store, env, subs, day(30))
 
     def sends(self) -> None:
-        rows = self.conn.execute(
-            "SELECT notification_id FROM notify.outbox WHERE district = %s"
-            " ORDER BY notification_id",
-            (self.district,),
-        ).fetchall()
+        with district_scope(self.conn, self.district):
+            rows = self.conn.execute(
+                "SELECT notification_id FROM notify.outbox ORDER BY notification_id"
+            ).fetchall()
         outcomes = [None, DeliveryError("smtp 451"), sender.Permanent("no address")]
         for n, (nid,) in enumerate(rows[:6]):
             job = sender.Job(nid, self.district, "email", 1, None, "cause", None)

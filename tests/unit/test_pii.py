@@ -164,3 +164,91 @@ def test_notify_plans_nothing_for_an_erased_complainant():
     assert rules.complainant_channels(("contact",), reach) == ["sms"]
     erased = {**reach, "erased": True}
     assert rules.complainant_channels(("contact", "sms"), erased) == []
+
+
+# ---- one key per person: the blind index -------------------------------------------
+
+
+def test_the_blind_index_finds_a_phone_or_email_however_it_is_written():
+    ring = Keyring(MASTER)
+    phone = ring.blind("binhai", "phone", "13900001111")
+    for same in ("+86 139-0000-1111", "0086 13900001111", " 139 0000 1111 "):
+        assert ring.blind("binhai", "phone", same) == phone
+    email = ring.blind("binhai", "email", "Wang@Example.com")
+    assert ring.blind("binhai", "email", " wang@example.COM") == email
+    assert ring.blind("binhai", "phone", "13900001112") != phone
+    # Bound to its district, and to its field.
+    assert ring.blind("jinghai", "phone", "13900001111") != phone
+    assert ring.blind("binhai", "email", "13900001111") != phone
+
+
+def test_the_blind_index_key_is_derived_never_the_master_key():
+    import hashlib
+    import hmac
+
+    digest = Keyring(MASTER).blind("binhai", "phone", "13900001111")
+    msg = b"phone\0binhai\x0013900001111"
+    assert digest != hmac.new(MASTER, msg, hashlib.sha256).digest()
+    assert Keyring(bytes(32)).blind("binhai", "phone", "13900001111") != digest
+    assert Keyring(MASTER).blind_indexes("binhai", WANG) == [digest]  # no email
+
+
+def test_a_second_complaint_is_sealed_under_the_same_persons_key():
+    ring = Keyring(MASTER)
+    first, key = sealed()
+    other = {**WANG, "address": "海河东路1号"}
+    second = ring.seal_with("binhai", key, other)
+    assert second != first
+    assert ring.open("binhai", second, key) == other
+    assert ring.open("binhai", first, key) == WANG
+
+
+def test_a_wrong_master_key_or_altered_text_is_unreadable_never_another_error():
+    text, key = sealed()
+    with pytest.raises(Unreadable, match="cannot be decrypted with the configured"):
+        Keyring(bytes(32)).open("binhai", text, key)
+    with pytest.raises(Unreadable, match="cannot be decrypted with the configured"):
+        Keyring(bytes(32)).seal_with("binhai", key, WANG)
+    for broken in (text[:-1], text + "A", text[:20] + "!" + text[21:]):
+        with pytest.raises(Unreadable):
+            Keyring(MASTER).open("binhai", broken, key)
+
+
+def test_an_unreadable_identity_is_expected_and_the_gateway_answers_503():
+    from nameko.exceptions import RemoteError
+
+    from services.complaints.service import EXPECTED
+    from services.gateway.web import error_response
+
+    assert Unreadable in EXPECTED
+    r = error_response(RemoteError("Unreadable", str(Unreadable("another key"))))
+    body = r.get_json()["error"]
+    assert r.status_code == 503 and body["code"] == "unavailable"
+    assert "cannot be decrypted with the configured key" in body["message"]
+
+
+def test_rpc_with_the_complaints_service_is_transient_both_ways():
+    from unittest.mock import Mock
+
+    from nameko.amqp.publish import Publisher
+    from nameko.rpc import Rpc
+
+    from eventlog.transient import TransientResponder, TransientRpc
+    from services.complaints.service import Complaints
+    from services.gateway.service import Gateway
+    from services.notify.service import Notify
+
+    ctx = Mock()
+    ctx.container.config = {"AMQP_URI": "memory://"}
+    for proxy in (Gateway.complaints, Notify.complaints):
+        method = proxy.get_dependency(ctx).receive
+        assert method.publisher.delivery_mode == 1  # requests
+    assert Publisher("memory://").delivery_mode == 2  # nameko's default
+    rpcs = [
+        ep
+        for name in dir(Complaints)
+        for ep in getattr(getattr(Complaints, name), "nameko_entrypoints", ())
+        if isinstance(ep, Rpc)
+    ]
+    assert rpcs and all(isinstance(ep, TransientRpc) for ep in rpcs)  # replies
+    assert TransientResponder.publisher_cls("memory://").delivery_mode == 1

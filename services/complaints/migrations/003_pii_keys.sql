@@ -21,6 +21,29 @@ CREATE POLICY by_district ON complaints.pii_keys
     WITH CHECK (district = current_setting('liuhen.district', true));
 GRANT SELECT, INSERT, DELETE ON complaints.pii_keys TO liuhen_writer;
 
+-- complaints.pii_index: the blind indexes of each complainant's phones and emails
+-- (HMAC-SHA256 under a key derived from the master key, the district in the MAC:
+-- services/complaints/pii.py), so that a person's next complaint reuses their key
+-- and erasure is per person. Never in an event: like the key, not derived from the
+-- log, kept by a rebuild, and deleted with the key by an erasure. The primary key
+-- is what makes two concurrent first complaints of one person agree on one key:
+-- the second insert waits for the first and fails, and the second complaint is
+-- received again, now matching the first (identity.py). The foreign key locks the
+-- key row while a complaint joins it, so an erasure cannot slip in between.
+CREATE TABLE complaints.pii_index (
+    district  text NOT NULL,
+    digest    bytea NOT NULL,
+    ref       text NOT NULL REFERENCES complaints.pii_keys (ref),
+    PRIMARY KEY (district, digest)
+);
+CREATE INDEX pii_index_by_ref ON complaints.pii_index (ref);
+ALTER TABLE complaints.pii_index ENABLE ROW LEVEL SECURITY;
+ALTER TABLE complaints.pii_index FORCE ROW LEVEL SECURITY;
+CREATE POLICY by_district ON complaints.pii_index
+    USING (district = current_setting('liuhen.district', true))
+    WITH CHECK (district = current_setting('liuhen.district', true));
+GRANT SELECT, INSERT, DELETE ON complaints.pii_index TO liuhen_writer;
+
 -- The read model keeps the encrypted identity and which fields were given, never the
 -- identity in plain text.
 ALTER TABLE complaints.complainants
@@ -51,4 +74,5 @@ ALTER TABLE complaints.complainants
     DROP COLUMN email,
     DROP COLUMN address,
     ALTER COLUMN ref SET NOT NULL;
-CREATE UNIQUE INDEX complainants_by_ref ON complaints.complainants (ref);
+-- Not unique: one complainant (one reference, one key) may have several complaints.
+CREATE INDEX complainants_by_ref ON complaints.complainants (ref);
