@@ -7,6 +7,7 @@ eventlog/integrity.py's report); `liuhen audit replay` prints the timeline
 """
 
 import json
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -131,7 +132,7 @@ def cmd_digest_keygen(args, cfg) -> int:
 
 def cmd_digest_record(args, cfg) -> int:
     from eventlog.store import EventStore
-    from services.audit.digests import DigestChainError, record, record_all
+    from services.audit.digests import DigestChainError, Memory, record, record_all
 
     if not cfg.digest_key:
         raise Failure("set LIUHEN_DIGEST_KEY to the signing key (liuhen digest keygen)")
@@ -139,15 +140,19 @@ def cmd_digest_record(args, cfg) -> int:
         key = digests.load_private(cfg.digest_key)
     except digests.DigestKeyError as exc:
         raise Failure(str(exc)) from None
+    # The same memory as the audit service's (LIUHEN_DIGEST_MEMORY there).
+    memory = Memory(
+        os.environ.get("LIUHEN_DIGEST_MEMORY") or f"{cfg.digest_key}.signed.json"
+    )
     with psycopg.connect(cfg.app_conninfo, autocommit=True) as conn:
         store = EventStore(conn)
         if args.district:
             try:
-                made, refused = [record(store, args.district, key)], {}
+                made, refused = [record(store, args.district, key, memory)], {}
             except DigestChainError as exc:
                 made, refused = [], {args.district: str(exc)}
         else:
-            made, refused = record_all(store, key)
+            made, refused = record_all(store, key, memory)
     made = [d for d in made if d is not None]
     for d in made:
         print(json.dumps(d.data()))

@@ -25,15 +25,21 @@ DIGEST_INTERVAL = 3600.0
 
 
 class DigestKeys(DependencyProvider):
-    """The operator's signing key (LIUHEN_DIGEST_KEY, a PEM file) and the public keys
-    digests are checked with (its own and LIUHEN_DIGEST_PUBLIC_KEYS, comma-separated
-    base64). Without a signing key no digests are recorded, and the log says so."""
+    """The operator's signing key (LIUHEN_DIGEST_KEY, a PEM file), what it last
+    signed (LIUHEN_DIGEST_MEMORY, default `<key>.signed.json`: services/audit/
+    digests.py), and the public keys digests are checked with (its own and
+    LIUHEN_DIGEST_PUBLIC_KEYS, comma-separated base64). Without a signing key no
+    digests are recorded, and the log says so."""
 
     def setup(self):
         config = self.container.config
         path = config.get("LIUHEN_DIGEST_KEY") or None
         public = str(config.get("LIUHEN_DIGEST_PUBLIC_KEYS") or "").split(",")
         self.signing = signing.load_private(path) if path else None
+        remembered = config.get("LIUHEN_DIGEST_MEMORY") or (
+            f"{path}.signed.json" if path else None
+        )
+        self.memory = digests.Memory(remembered)
         self.trusted = signing.trusted_keys(path, public)
         if self.signing is None:
             structlog.get_logger().warning(
@@ -91,7 +97,9 @@ class Audit:
         """Sign and record each district's digest now (the timer's work)."""
         if self.keys.signing is None:
             return []
-        made, refused = digests.record_all(self.store, self.keys.signing)
+        made, refused = digests.record_all(
+            self.store, self.keys.signing, self.keys.memory
+        )
         for district, reason in refused.items():
             self.log.error("digest refused", district=district, reason=reason)
         for d in made:

@@ -16,7 +16,7 @@ import pytest
 from eventlog import canonical, digests, integrity
 from eventlog.model import NewEvent
 from eventlog.store import EventStore
-from services.audit.digests import DigestChainError, record, record_all
+from services.audit.digests import DigestChainError, Memory, record, record_all
 from tests.conftest import wait_for_horizon
 from tests.integration.test_verify import tamper
 
@@ -272,3 +272,27 @@ def test_a_kept_file_that_holds_no_digests_is_one_readable_line(
         f"liuhen: {kept_file} does not hold digests (MalformedDigest: count '9' is "
         "not a whole number >= 0)"
     ]
+
+
+def test_the_signer_refuses_to_sign_on_when_its_last_digest_is_gone(
+    admin_conn, conn, drill, key, tmp_path
+):
+    """A superuser deletes the digest stream (and could rewrite history behind it):
+    with no digest to go on from, the signer would sign the altered log from the
+    start. Its memory, beside the key, says what it signed last."""
+    district, _, _ = drill
+    store = EventStore(conn)
+    memory = Memory(tmp_path / "signed.json")
+    store.append(
+        f"drill-more-{district}", district, 0, [NewEvent("DrillMore", {}, "a:b")]
+    )
+    wait_for_horizon(conn, store.read_stream(f"drill-more-{district}")[0].tx_id)
+    signed = record(store, district, digests.load_private(key), memory)
+    assert signed is not None and memory.last(district) == signed.digest
+    tamper(
+        admin_conn,
+        "DELETE FROM eventlog.events WHERE stream_id = %s",
+        (digests.STREAM.format(district=district),),
+    )
+    with pytest.raises(DigestChainError, match="no longer holds the digest"):
+        record(store, district, digests.load_private(key), memory)
