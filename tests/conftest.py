@@ -102,6 +102,17 @@ def nameko_config(database, amqp_uri):
     }
 
 
+def liuhen(database, *args, timeout: float = 300, **env):
+    """The `liuhen` command as an operator runs it, on this run's database."""
+    return subprocess.run(
+        [sys.executable, "-m", "liuhen", *args],
+        env={**database.env(), **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
 def wait_for_horizon(conn, tx_id: int, timeout: float = 30.0) -> None:
     """Until readers of the log's commit-safe tail see transaction `tx_id`: any
     write transaction open on the server (another test run's, say) holds it back."""

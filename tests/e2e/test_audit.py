@@ -5,12 +5,11 @@ case as it stood before the decision; the dossier prints it; and `GET /v1/audit/
 and `liuhen verify --json` agree, digests included."""
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime
 
 import pytest
 
+from tests.conftest import liuhen as run_liuhen
 from tests.e2e.test_accountability import at as clock_at
 from tests.e2e.test_accountability import (
     case_act,
@@ -81,13 +80,7 @@ def case(platform, database):
 
 
 def liuhen(database, digest_key, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "liuhen", *args],
-        env={**database.env(), "LIUHEN_DIGEST_KEY": str(digest_key), "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_liuhen(database, *args, LIUHEN_DIGEST_KEY=str(digest_key), COLUMNS="200")
 
 
 def test_the_case_replays_from_intake_to_appeal(platform, case):

@@ -10,8 +10,6 @@ changed.
 
 import json
 import random
-import subprocess
-import sys
 
 import pytest
 from nameko.containers import ServiceContainer
@@ -19,6 +17,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.complaints.pii import KeyMissing
 from services.complaints.service import Complaints
+from tests.conftest import liuhen
 from tests.e2e.conftest import PII_KEY
 from tests.e2e.local_servers import wait_for
 from tests.e2e.test_notify import act, complaint, phone, set_clock, sms_for
@@ -32,16 +31,6 @@ def whistleblower() -> dict:
 def identity_read(platform, cid, role="intake", district="binhai", unit=None, **q):
     path = f"/v1/complaints/{cid}/complainant"
     return platform.get(path, role, district=district, unit=unit, params=q)
-
-
-def liuhen(database, *args, **env):
-    return subprocess.run(
-        [sys.executable, "-m", "liuhen", *args],
-        env={**database.env(), **env},
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
 
 
 def events_of(conn, cid) -> list[tuple]:

@@ -15,17 +15,7 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
-from tests.conftest import new_stream
-
-
-def liuhen(database, *args, **env):
-    return subprocess.run(
-        [sys.executable, "-m", "liuhen", *args],
-        env={**database.env(), **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+from tests.conftest import liuhen, new_stream
 
 
 def test_migrate_is_idempotent(database):

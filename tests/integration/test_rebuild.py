@@ -32,7 +32,7 @@ from eventlog.tenancy import district_scope
 from liuhen.projections import ALL, named
 from services.complaints import handlers as complaints
 from services.complaints.rebuild import REBUILD as COMPLAINTS
-from tests.conftest import APP_USER, RUN, Database
+from tests.conftest import APP_USER, RUN, Database, liuhen
 from tests.integration.rebuild_story import (
     CAL,
     INTAKE,
@@ -273,16 +273,6 @@ def test_a_rebuild_folds_under_each_events_district_not_as_a_superuser(
 
 
 # ---- the command line ----------------------------------------------------------------
-
-
-def liuhen(database, *args):
-    return subprocess.run(
-        [sys.executable, "-m", "liuhen", *args],
-        env=database.env(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 def test_list_names_each_projection_its_tables_and_what_it_folds(database):
