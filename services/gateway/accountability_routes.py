@@ -107,7 +107,7 @@ class AccountabilityRoutes:
 
 def openapi_paths(spec) -> None:
     """Adds this module's paths to the gateway's OpenAPI document."""
-    from .openapi import _json, _param, _responses
+    from .openapi import _json, _param, operation
 
     for name in (
         "NewClue",
@@ -120,16 +120,8 @@ def openapi_paths(spec) -> None:
         spec.components.schema(name, schema=getattr(schemas, name))
     tag = ["Accountability"]
 
-    def op(summary, ok, *errors, body=None, params=(), status="200"):
-        operation = {
-            "summary": summary,
-            "tags": tag,
-            "parameters": list(params),
-            "responses": _responses(status, ok, "401", "403", *errors),
-        }
-        if body is not None:
-            operation["requestBody"] = {"required": True, "content": _json(body)}
-        return operation
+    def op(summary, ok, *errors, **kw):
+        return operation(summary, ok, "403", *errors, tags=tag, **kw)
 
     register = op(
         "Register a clue by hand (201), or add a ground to the clue its "

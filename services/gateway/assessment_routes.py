@@ -7,7 +7,7 @@ the city); published by the campaign office. The district comes from the token.
 from contracts import assessment as schemas
 
 from . import policy
-from .openapi import _json, _responses
+from .openapi import operation
 from .web import ApiError, api, json_response, load_json, query_args
 
 READERS = frozenset({"inspector", "campaign_office", "admin", "city"})
@@ -106,9 +106,5 @@ def openapi_paths(spec) -> None:
     )
 
 
-def _op(summary, ok, *errors, params=(), body=None, status="200") -> dict:
-    out = {"summary": summary, "tags": TAGS, "parameters": list(params)}
-    if body is not None:
-        out["requestBody"] = {"required": True, "content": _json(body)}
-    out["responses"] = _responses(status, ok, "401", *errors)
-    return out
+def _op(summary, ok, *errors, **kw) -> dict:
+    return operation(summary, ok, *errors, tags=TAGS, **kw)

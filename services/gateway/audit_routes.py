@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from contracts import audit as schemas
 
 from . import policy
-from .openapi import _responses
+from .openapi import operation
 from .web import ApiError, api, checked_id, json_response, query_args
 
 # A history shows every reason intake wrote, which complaint views show to intake and
@@ -135,9 +135,4 @@ def openapi_paths(spec) -> None:
 
 
 def _op(summary, ok, *errors, params=()) -> dict:
-    return {
-        "summary": summary,
-        "tags": TAGS,
-        "parameters": list(params),
-        "responses": _responses("200", ok or "Error", "401", *errors),
-    }
+    return operation(summary, ok or "Error", *errors, tags=TAGS, params=params)

@@ -8,6 +8,7 @@ every route the gateway serves is in it.
 
 import re
 from functools import cache
+from importlib import import_module
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
@@ -54,10 +55,33 @@ def _error(code: str) -> dict:
     return out
 
 
+# The modules whose routes the Gateway class mixes in, each with its openapi_paths.
+ROUTE_MODULES = (
+    "accountability_routes",
+    "assessment_routes",
+    "audit_routes",
+    "complainant_routes",
+    "feed_routes",
+    "notify_routes",
+    "tokens_routes",
+    "webhooks_routes",
+)
+
+
 def _responses(ok_status: str, ok_schema, *errors: str) -> dict:
     out = {ok_status: {"description": "OK", "content": _json(ok_schema)}}
     for code in errors:
         out[code] = _error(code)
+    return out
+
+
+def operation(summary, ok, *errors, tags, params=(), body=None, status="200") -> dict:
+    """One operation of a route module: its answer `ok` (a schema name) with
+    `status`, 401 and `errors`, a JSON body schema if it takes one."""
+    out = {"summary": summary, "tags": tags, "parameters": list(params)}
+    if body is not None:
+        out["requestBody"] = {"required": True, "content": _json(body)}
+    out["responses"] = _responses(status, ok, "401", *errors)
     return out
 
 
@@ -385,28 +409,8 @@ def document() -> dict:
         spec.components.schema(name, schema=getattr(i, name))
     _issue_paths(spec)
     # Each route module adds its own paths (imported here: they import this module).
-    from . import (
-        accountability_routes,
-        assessment_routes,
-        audit_routes,
-        complainant_routes,
-        feed_routes,
-        notify_routes,
-        tokens_routes,
-        webhooks_routes,
-    )
-
-    for module in (
-        accountability_routes,
-        assessment_routes,
-        audit_routes,
-        complainant_routes,
-        feed_routes,
-        notify_routes,
-        tokens_routes,
-        webhooks_routes,
-    ):
-        module.openapi_paths(spec)
+    for name in ROUTE_MODULES:
+        import_module(f"{__package__}.{name}").openapi_paths(spec)
     return _ecma_patterns(_auth_answers(spec.to_dict()))
 
 
